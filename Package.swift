@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One systemLibrary target per C library, one Swift wrapper module per C
+// library (the only module that imports it), the pipeline in TreeforgeCore,
+// and a thin executable. See docs/architecture.md.
+let package = Package(
+    name: "treeforge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "treeforge", targets: ["TreeforgeCLI"]),
+        .library(name: "TreeforgeCore", targets: ["TreeforgeCore"]),
+    ],
+    dependencies: [
+        // CLI parsing: the `treeforge compose tree …` command tree.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Build records in SQLite: migrations, records, WAL.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // Treefiles are YAML (and JSON, which YAML 1.2 reads with line numbers).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // MARK: C libraries (found through pkg-config)
+        .systemLibrary(
+            name: "CRpm", path: "Sources/CRpm", pkgConfig: "rpm",
+            providers: [.apt(["librpm-dev"])]),
+        .systemLibrary(
+            name: "CSolv", path: "Sources/CSolv", pkgConfig: "libsolvext",
+            providers: [.apt(["libsolv-dev", "libsolvext-dev"])]),
+        .systemLibrary(
+            name: "COSTree", path: "Sources/COSTree", pkgConfig: "ostree-1",
+            providers: [.apt(["libostree-dev"])]),
+
+        // MARK: Safe Swift wrappers, one per C library
+        .target(name: "LibRPM", dependencies: ["CRpm"]),
+        .target(name: "LibSolv", dependencies: ["CSolv"]),
+        .target(name: "LibOSTree", dependencies: ["COSTree"]),
+
+        // MARK: The compose pipeline
+        .target(
+            name: "TreeforgeCore",
+            dependencies: [
+                "LibRPM", "LibSolv", "LibOSTree",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
+
+        // MARK: The command line (a thin shell over TreeforgeCore)
+        .executableTarget(
+            name: "TreeforgeCLI",
+            dependencies: [
+                "TreeforgeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // MARK: Tests
+        .target(name: "TestSupport", dependencies: ["TreeforgeCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "LibraryWrapperTests", dependencies: ["LibRPM", "LibSolv", "LibOSTree", "TestSupport"]),
+        .testTarget(name: "TreeforgeCoreTests", dependencies: ["TreeforgeCore", "TestSupport"]),
+        // Composes real fixtures end to end; needs root (librpm chroots) and
+        // the treeforge executable (the rpm transaction runs in a child process).
+        .testTarget(name: "IntegrationTests", dependencies: ["TreeforgeCore", "TestSupport", "TreeforgeCLI"]),
+    ]
+)

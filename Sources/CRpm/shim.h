@@ -1,0 +1,22 @@
+#ifndef TREEFORGE_CRPM_SHIM_H
+#define TREEFORGE_CRPM_SHIM_H
+
+#include <rpm/rpmlib.h>
+#include <rpm/rpmts.h>
+#include <rpm/rpmte.h>
+#include <rpm/rpmds.h>
+#include <rpm/rpmps.h>
+#include <rpm/rpmprob.h>
+#include <rpm/rpmlog.h>
+#include <rpm/rpmmacro.h>
+#include <rpm/rpmio.h>
+#include <rpm/header.h>
+#include <rpm/rpmtag.h>
+#include <rpm/rpmcallback.h>
+#include <rpm/rpmkeyring.h>
+
+/* Macros that OR enum constants do not import into Swift. */
+static const rpmVSFlags CRPM_VSF_MASK_NOSIGNATURES = RPMVSF_MASK_NOSIGNATURES;
+static const rpmVSFlags CRPM_VSF_MASK_NODIGESTS = RPMVSF_MASK_NODIGESTS;
+
+#endif

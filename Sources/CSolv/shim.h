@@ -1,0 +1,53 @@
+#ifndef TREEFORGE_CSOLV_SHIM_H
+#define TREEFORGE_CSOLV_SHIM_H
+
+/* libsolv's repo headers use FILE without including stdio.h. */
+#include <stdio.h>
+#include <solv/pool.h>
+#include <solv/poolarch.h>
+#include <solv/repo.h>
+#include <solv/repodata.h>
+#include <solv/repo_rpmmd.h>
+#include <solv/repo_repomdxml.h>
+#include <solv/repo_solv.h>
+#include <solv/repo_write.h>
+#include <solv/solver.h>
+#include <solv/solverdebug.h>
+#include <solv/selection.h>
+#include <solv/transaction.h>
+#include <solv/problems.h>
+#include <solv/policy.h>
+#include <solv/chksum.h>
+#include <solv/solv_xfopen.h>
+#include <solv/evr.h>
+
+/* The repomd.xml entry of one data type ("primary", "filelists", …) after
+ * repo_add_repomdxml: where the file is and the checksum it must have.
+ * Returns 0 when repomd.xml has no such entry. The strings belong to the
+ * repo and stay valid while it lives. */
+static inline int csolv_repomd_entry(Repo *repo, const char *type,
+                                     const char **location,
+                                     Id *checksum_type,
+                                     const unsigned char **checksum)
+{
+    Pool *pool = repo->pool;
+    Dataiterator di;
+    int found = 0;
+    dataiterator_init(&di, pool, repo, SOLVID_META, REPOSITORY_REPOMD_TYPE, type, SEARCH_STRING);
+    dataiterator_prepend_keyname(&di, REPOSITORY_REPOMD);
+    if (dataiterator_step(&di)) {
+        dataiterator_setpos_parent(&di);
+        *location = pool_lookup_str(pool, SOLVID_POS, REPOSITORY_REPOMD_LOCATION);
+        *checksum = pool_lookup_bin_checksum(pool, SOLVID_POS, REPOSITORY_REPOMD_CHECKSUM, checksum_type);
+        found = *location != NULL;
+    }
+    dataiterator_free(&di);
+    return found;
+}
+
+static inline const char *csolv_repomd_revision(Repo *repo)
+{
+    return repo_lookup_str(repo, SOLVID_META, REPOSITORY_REVISION);
+}
+
+#endif

@@ -1,0 +1,65 @@
+import COSTree
+
+/// A value of a commit's `a{sv}` metadata, as treeforge writes and reads it.
+public enum CommitMetadataValue: Hashable, Sendable {
+    case string(String)
+    case strings([String])
+    case uint64(UInt64)
+    case bool(Bool)
+
+    public var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    /// A new (floating) GVariant for this value.
+    func makeVariant() -> OpaquePointer {
+        switch self {
+        case .string(let value):
+            return g_variant_new_string(value)
+        case .uint64(let value):
+            return g_variant_new_uint64(guint64(value))
+        case .bool(let value):
+            return g_variant_new_boolean(value ? 1 : 0)
+        case .strings(let values):
+            let type = g_variant_type_new("s")
+            defer { g_variant_type_free(type) }
+            let items = values.map { g_variant_new_string($0) }
+            return items.withUnsafeBufferPointer { buffer in
+                g_variant_new_array(type, buffer.baseAddress, gsize(buffer.count))
+            }
+        }
+    }
+
+    /// Reads a value back; types treeforge does not write come back as nil.
+    init?(variant: OpaquePointer) {
+        let type = String(cString: g_variant_get_type_string(variant))
+        switch type {
+        case "s": self = .string(String(cString: g_variant_get_string(variant, nil)))
+        case "t": self = .uint64(UInt64(g_variant_get_uint64(variant)))
+        case "b": self = .bool(g_variant_get_boolean(variant) != 0)
+        case "as":
+            var values: [String] = []
+            for i in 0..<g_variant_n_children(variant) {
+                let child = g_variant_get_child_value(variant, i)!
+                values.append(String(cString: g_variant_get_string(child, nil)))
+                g_variant_unref(child)
+            }
+            self = .strings(values)
+        default: return nil
+        }
+    }
+}
+
+/// Builds an owned (sunk) `a{sv}` GVariant; the caller unrefs it.
+func makeVardict(_ metadata: [String: CommitMetadataValue]) -> OpaquePointer {
+    let type = g_variant_type_new("a{sv}")
+    defer { g_variant_type_free(type) }
+    let builder = g_variant_builder_new(type)!
+    defer { g_variant_builder_unref(builder) }
+    for key in metadata.keys.sorted() {
+        let entry = g_variant_new_dict_entry(g_variant_new_string(key), g_variant_new_variant(metadata[key]!.makeVariant()))
+        g_variant_builder_add_value(builder, entry)
+    }
+    return g_variant_ref_sink(g_variant_builder_end(builder))
+}

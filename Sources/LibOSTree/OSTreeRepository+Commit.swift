@@ -1,0 +1,71 @@
+import COSTree
+
+/// What to write as one commit of a directory tree.
+public struct CommitRequest: Sendable {
+    public var rootDirectory: String
+    public var ref: String
+    public var subject: String
+    public var metadata: [String: CommitMetadataValue]
+    /// The parent commit; nil starts a new history.
+    public var parent: String?
+
+    public init(rootDirectory: String, ref: String, subject: String,
+                metadata: [String: CommitMetadataValue], parent: String?) {
+        self.rootDirectory = rootDirectory
+        self.ref = ref
+        self.subject = subject
+        self.metadata = metadata
+        self.parent = parent
+    }
+}
+
+extension OSTreeRepository {
+    /// Writes the directory as a commit and moves the ref to it, all in one
+    /// repository transaction: on any failure the transaction is aborted and
+    /// the ref keeps its old value.
+    ///
+    /// Blocks for as long as writing every object takes.
+    public func commit(_ request: CommitRequest) throws -> String {
+        try gcall("ostree_repo_prepare_transaction") { ostree_repo_prepare_transaction(raw, nil, nil, $0) }
+        do {
+            let checksum = try writeCommit(request)
+            ostree_repo_transaction_set_ref(raw, nil, request.ref, checksum)
+            try gcall("ostree_repo_commit_transaction") { ostree_repo_commit_transaction(raw, nil, nil, $0) }
+            return checksum
+        } catch {
+            _ = ostree_repo_abort_transaction(raw, nil, nil)
+            throw error
+        }
+    }
+
+    private func writeCommit(_ request: CommitRequest) throws -> String {
+        let mtree = ostree_mutable_tree_new()!
+        defer { g_object_unref(UnsafeMutableRawPointer(mtree)) }
+        // Host xattrs (SELinux labels of the build machine) must not leak
+        // into the tree; sizes let clients estimate downloads.
+        let flags = OstreeRepoCommitModifierFlags(
+            rawValue: OSTREE_REPO_COMMIT_MODIFIER_FLAGS_SKIP_XATTRS.rawValue
+                | OSTREE_REPO_COMMIT_MODIFIER_FLAGS_GENERATE_SIZES.rawValue)
+        let modifier = ostree_repo_commit_modifier_new(flags, nil, nil, nil)!
+        defer { ostree_repo_commit_modifier_unref(modifier) }
+        let directory = g_file_new_for_path(request.rootDirectory)!
+        defer { g_object_unref(UnsafeMutableRawPointer(directory)) }
+
+        try gcall("ostree_repo_write_directory_to_mtree") {
+            ostree_repo_write_directory_to_mtree(raw, directory, mtree, modifier, nil, $0)
+        }
+        var root: OpaquePointer?
+        try gcall("ostree_repo_write_mtree") { ostree_repo_write_mtree(raw, mtree, &root, nil, $0) }
+        defer { root.map { g_object_unref(UnsafeMutableRawPointer($0)) } }
+
+        let metadata = makeVardict(request.metadata)
+        defer { g_variant_unref(metadata) }
+        var checksum: UnsafeMutablePointer<CChar>?
+        try gcall("ostree_repo_write_commit") {
+            ostree_repo_write_commit(raw, request.parent, request.subject, nil, metadata, root, &checksum, nil, $0)
+        }
+        guard let checksum else { throw OSTreeError(function: "ostree_repo_write_commit", message: "no checksum returned") }
+        defer { g_free(checksum) }
+        return String(cString: checksum)
+    }
+}

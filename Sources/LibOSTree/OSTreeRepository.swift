@@ -1,0 +1,103 @@
+import COSTree
+import Foundation
+
+/// An OSTree repository opened through libostree.
+///
+/// Threading: every call blocks (a commit writes and fsyncs every object), so
+/// call it from a dedicated thread or a child process, never from Swift's
+/// cooperative pool. One instance must not be used by two threads at once.
+public final class OSTreeRepository {
+    let raw: OpaquePointer
+    public let path: String
+
+    public enum Mode: Sendable {
+        /// Compressed objects: what mirrors serve over HTTP.
+        case archive
+        case bareUser
+
+        var cValue: OstreeRepoMode {
+            switch self {
+            case .archive: OSTREE_REPO_MODE_ARCHIVE
+            case .bareUser: OSTREE_REPO_MODE_BARE_USER
+            }
+        }
+    }
+
+    private init(raw: OpaquePointer, path: String) {
+        self.raw = raw
+        self.path = path
+    }
+
+    deinit { g_object_unref(UnsafeMutableRawPointer(raw)) }
+
+    /// Opens the repository at `path`, creating it with `mode` when the
+    /// folder does not hold one yet.
+    public static func openOrCreate(path: String, mode: Mode = .archive) throws -> OSTreeRepository {
+        let file = g_file_new_for_path(path)!
+        defer { g_object_unref(UnsafeMutableRawPointer(file)) }
+        let repo = OSTreeRepository(raw: ostree_repo_new(file), path: path)
+        let configExists = FileManager.default.fileExists(atPath: path + "/config")
+        if configExists {
+            try gcall("ostree_repo_open") { ostree_repo_open(repo.raw, nil, $0) }
+        } else {
+            try gcall("ostree_repo_create") { ostree_repo_create(repo.raw, mode.cValue, nil, $0) }
+        }
+        return repo
+    }
+
+    /// Opens an existing repository.
+    public static func open(path: String) throws -> OSTreeRepository {
+        let file = g_file_new_for_path(path)!
+        defer { g_object_unref(UnsafeMutableRawPointer(file)) }
+        let repo = OSTreeRepository(raw: ostree_repo_new(file), path: path)
+        try gcall("ostree_repo_open") { ostree_repo_open(repo.raw, nil, $0) }
+        return repo
+    }
+
+    /// The commit a ref points to, or nil when the ref does not exist.
+    public func resolve(ref: String) throws -> String? {
+        var checksum: UnsafeMutablePointer<CChar>?
+        try gcall("ostree_repo_resolve_rev") { ostree_repo_resolve_rev(raw, ref, 1, &checksum, $0) }
+        guard let checksum else { return nil }
+        defer { g_free(checksum) }
+        return String(cString: checksum)
+    }
+
+    /// A commit's metadata dictionary and timestamp.
+    public func commitInfo(_ checksum: String) throws -> CommitInfo {
+        var commit: OpaquePointer?
+        try gcall("ostree_repo_load_variant") {
+            ostree_repo_load_variant(raw, OSTREE_OBJECT_TYPE_COMMIT, checksum, &commit, $0)
+        }
+        guard let commit else { throw OSTreeError(function: "ostree_repo_load_variant", message: "commit \(checksum) not found") }
+        defer { g_variant_unref(commit) }
+        let dict = g_variant_get_child_value(commit, 0)!
+        defer { g_variant_unref(dict) }
+        var metadata: [String: CommitMetadataValue] = [:]
+        for i in 0..<g_variant_n_children(dict) {
+            let entry = g_variant_get_child_value(dict, i)!
+            let key = g_variant_get_child_value(entry, 0)!
+            let boxed = g_variant_get_child_value(entry, 1)!
+            let value = g_variant_get_variant(boxed)!
+            if let decoded = CommitMetadataValue(variant: value) {
+                metadata[String(cString: g_variant_get_string(key, nil))] = decoded
+            }
+            [value, boxed, key, entry].forEach { g_variant_unref($0) }
+        }
+        let parent = ostree_commit_get_parent(commit).map { p in
+            defer { g_free(p) }
+            return String(cString: p)
+        }
+        return CommitInfo(
+            checksum: checksum, parent: parent,
+            timestamp: Date(timeIntervalSince1970: TimeInterval(ostree_commit_get_timestamp(commit))),
+            metadata: metadata)
+    }
+}
+
+public struct CommitInfo: Sendable {
+    public let checksum: String
+    public let parent: String?
+    public let timestamp: Date
+    public let metadata: [String: CommitMetadataValue]
+}

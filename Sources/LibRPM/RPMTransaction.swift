@@ -1,0 +1,194 @@
+import CRpm
+import Foundation
+
+/// What librpm reports while a transaction runs.
+public enum RPMTransactionEvent: Sendable {
+    case installing(package: String, index: Int, total: Int)
+    case scriptletStarted(package: String, scriptlet: String)
+    case scriptletFailed(package: String, scriptlet: String, exitStatus: Int)
+    case unpackFailed(package: String)
+}
+
+/// An rpm install transaction into a root directory.
+///
+/// `run` chroots the calling process into the root for parts of its work and
+/// librpm keeps process-wide state: use this only in a process of its own,
+/// one transaction at a time, as root.
+public final class RPMTransaction {
+    private let ts: OpaquePointer
+    public let root: String
+    private var keys: [UnsafeMutablePointer<CChar>] = []
+    private var nevras: [String: String] = [:]
+
+    public init(root: String) throws {
+        ts = rpmtsCreate()
+        self.root = root
+        guard rpmtsSetRootDir(ts, root) == 0 else {
+            rpmtsFree(ts)
+            throw RPMError(function: "rpmtsSetRootDir", message: "invalid root directory \(root)")
+        }
+        // Digests are always checked; signature policy is the repo's gpgcheck
+        // (not yet acted on: unsigned fixture and demo repos).
+        _ = rpmtsSetVSFlags(ts, CRPM_VSF_MASK_NOSIGNATURES)
+    }
+
+    deinit {
+        rpmtsFree(ts)
+        keys.forEach { free($0) }
+    }
+
+    /// Creates an empty rpmdb in the root.
+    public func initializeDatabase() throws {
+        guard rpmtsInitDB(ts, 0o644) == 0 else {
+            throw RPMError.fromLog("rpmtsInitDB", fallback: "cannot create the rpm database in \(root)")
+        }
+    }
+
+    /// Reads the package's header (verifying its digests) and adds it to the
+    /// transaction. Returns its NEVRA.
+    @discardableResult
+    public func addInstall(path: String) throws -> String {
+        guard let fd = Fopen(path, "r.ufdio"), Ferror(fd) == 0 else {
+            throw RPMError(function: "Fopen", package: path, message: "cannot open the package file")
+        }
+        defer { Fclose(fd) }
+        var header: Header?
+        let rc = rpmReadPackageFile(ts, fd, path, &header)
+        guard rc == RPMRC_OK, let header else {
+            header.map { _ = headerFree($0) }
+            throw RPMError.fromLog("rpmReadPackageFile", package: path,
+                                   fallback: "the package header is unreadable or its digest does not match")
+        }
+        defer { headerFree(header) }
+        let nevra = Self.nevra(of: header)
+        let key = strdup(path)!
+        keys.append(key)
+        nevras[path] = nevra
+        guard rpmtsAddInstallElement(ts, header, UnsafeRawPointer(key), 1, nil) == 0 else {
+            throw RPMError.fromLog("rpmtsAddInstallElement", package: nevra, fallback: "cannot add the package")
+        }
+        return nevra
+    }
+
+    /// Dependency check and ordering. Returns librpm's problems, one line each.
+    public func checkAndOrder() throws -> [String] {
+        _ = rpmtsCheck(ts)
+        let problems = takeProblems()
+        if !problems.isEmpty { return problems }
+        guard rpmtsOrder(ts) == 0 else {
+            throw RPMError.fromLog("rpmtsOrder", fallback: "cannot order the transaction (dependency loop)")
+        }
+        return []
+    }
+
+    /// Runs the transaction: unpacks every package and runs its scriptlets.
+    /// Returns librpm's problems (empty on success).
+    public func run(onEvent: @escaping (RPMTransactionEvent) -> Void) throws -> [String] {
+        let context = CallbackContext(nevras: nevras, total: nevras.count, onEvent: onEvent)
+        let unmanaged = Unmanaged.passRetained(context)
+        defer { unmanaged.release() }
+        rpmtsSetNotifyCallback(ts, rpmNotify, unmanaged.toOpaque())
+        // Scriptlet output goes to stderr, which the parent captures in the build log.
+        let scriptFd = fdDup(STDERR_FILENO)
+        rpmtsSetScriptFd(ts, scriptFd)
+        defer { rpmtsSetScriptFd(ts, nil); Fclose(scriptFd) }
+        let rc = rpmtsRun(ts, nil, rpmprobFilterFlags(0))
+        var problems = takeProblems()
+        if rc != 0 && problems.isEmpty && context.failures.isEmpty {
+            problems.append(RPMError.fromLog("rpmtsRun", fallback: "the transaction failed (rpmtsRun returned \(rc))").message)
+        }
+        return problems
+    }
+
+    private func takeProblems() -> [String] {
+        guard let set = rpmtsProblems(ts) else { return [] }
+        defer { rpmpsFree(set) }
+        var lines: [String] = []
+        let iterator = rpmpsInitIterator(set)
+        while let problem = rpmpsiNext(iterator) {
+            if let text = rpmProblemString(problem) {
+                lines.append(String(cString: text))
+                free(text)
+            }
+        }
+        rpmpsFreeIterator(iterator)
+        return lines
+    }
+
+    static func nevra(of header: Header) -> String {
+        guard let text = headerGetAsString(header, rpmTagVal(RPMTAG_NEVRA.rawValue)) else { return "?" }
+        defer { free(text) }
+        return String(cString: text)
+    }
+}
+
+/// State shared with the C callback through its `data` pointer.
+final class CallbackContext {
+    let nevras: [String: String]
+    let total: Int
+    let onEvent: (RPMTransactionEvent) -> Void
+    var openFiles: [String: FD_t] = [:]
+    var started = 0
+    var failures: [String] = []
+
+    init(nevras: [String: String], total: Int, onEvent: @escaping (RPMTransactionEvent) -> Void) {
+        self.nevras = nevras
+        self.total = total
+        self.onEvent = onEvent
+    }
+
+    func package(key: UnsafeRawPointer?, header: UnsafeRawPointer?) -> String {
+        if let key, let nevra = nevras[String(cString: key.assumingMemoryBound(to: CChar.self))] {
+            return nevra
+        }
+        if let header { return RPMTransaction.nevra(of: OpaquePointer(header)) }
+        return "?"
+    }
+}
+
+private func scriptletName(_ tag: rpm_loff_t) -> String {
+    guard let name = rpmTagGetName(rpmTagVal(tag)) else { return "scriptlet" }
+    // RPMTAG_POSTIN → %post, as rpm's own messages name them.
+    switch String(cString: name).lowercased() {
+    case "prein": return "%pre"
+    case "postin": return "%post"
+    case "preun": return "%preun"
+    case "postun": return "%postun"
+    case "pretrans": return "%pretrans"
+    case "posttrans": return "%posttrans"
+    case "triggerin", "triggerscripts": return "%triggerin"
+    case let other: return "%" + other
+    }
+}
+
+private let rpmNotify: rpmCallbackFunction = { header, what, amount, total, key, data in
+    let context = Unmanaged<CallbackContext>.fromOpaque(data!).takeUnretainedValue()
+    switch what {
+    case RPMCALLBACK_INST_OPEN_FILE:
+        guard let key else { return nil }
+        let path = String(cString: key.assumingMemoryBound(to: CChar.self))
+        let fd = Fopen(path, "r.ufdio")
+        context.openFiles[path] = fd
+        return fd.map { UnsafeMutableRawPointer($0) }
+    case RPMCALLBACK_INST_CLOSE_FILE:
+        if let key, let fd = context.openFiles.removeValue(forKey: String(cString: key.assumingMemoryBound(to: CChar.self))) {
+            Fclose(fd)
+        }
+    case RPMCALLBACK_INST_START:
+        context.started += 1
+        context.onEvent(.installing(package: context.package(key: key, header: header), index: context.started, total: context.total))
+    case RPMCALLBACK_SCRIPT_START:
+        context.onEvent(.scriptletStarted(package: context.package(key: key, header: header), scriptlet: scriptletName(amount)))
+    case RPMCALLBACK_SCRIPT_ERROR:
+        let package = context.package(key: key, header: header)
+        context.failures.append(package)
+        context.onEvent(.scriptletFailed(package: package, scriptlet: scriptletName(amount), exitStatus: Int(total)))
+    case RPMCALLBACK_UNPACK_ERROR, RPMCALLBACK_CPIO_ERROR:
+        let package = context.package(key: key, header: header)
+        context.failures.append(package)
+        context.onEvent(.unpackFailed(package: package))
+    default:
+        break
+    }
+    return nil
+}

@@ -1,0 +1,66 @@
+import Foundation
+import TreeforgeCore
+
+/// How the CLI talks to people: progress on stderr only when it is a
+/// terminal, results on stdout, errors on stderr.
+struct TerminalOutput {
+    let progress: ComposeProgress
+
+    init() {
+        progress = isatty(STDERR_FILENO) != 0 ? TerminalProgress() : SilentProgress()
+    }
+
+    func printSummary(_ summary: ComposeSummary) {
+        var lines = [
+            "Committed \(summary.ref) version \(summary.version)",
+            "  commit:   \(summary.commit)",
+            "  parent:   \(summary.parent ?? "none")",
+            "  packages: \(summary.packages.packages.count)",
+            "  build:    #\(summary.buildID)",
+        ]
+        let total = summary.timings.reduce(0) { $0 + $1.1 }
+        lines.append("  time:     " + summary.timings.map { "\($0.0) \(Self.seconds($0.1))" }.joined(separator: ", ")
+                     + " (total \(Self.seconds(total)))")
+        print(lines.joined(separator: "\n"))
+    }
+
+    func printTransaction(treefile: Treefile, set: ResolvedSet) {
+        print("Resolved \(treefile.ref): \(set.packages.count) packages from \(set.repos.map(\.id).joined(separator: ", "))")
+        let rows = set.packages.sorted { $0.nevra < $1.nevra }
+        let width = rows.map(\.nevra.count).max() ?? 0
+        for package in rows {
+            print("  " + package.nevra.padding(toLength: width, withPad: " ", startingAt: 0)
+                  + "  \(package.repo)  \(Self.bytes(package.downloadSize))")
+        }
+        print("Download size: \(Self.bytes(set.downloadSize)); installed size: \(Self.bytes(set.installSize))")
+    }
+
+    func printError(_ error: ComposeError) {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    }
+
+    static func seconds(_ value: Double) -> String { String(format: "%.2fs", value) }
+
+    static func bytes(_ value: UInt64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB"]
+        var size = Double(value)
+        var unit = 0
+        while size >= 1024 && unit < units.count - 1 { size /= 1024; unit += 1 }
+        return unit == 0 ? "\(value) B" : String(format: "%.1f %@", size, units[unit])
+    }
+}
+
+/// Per-stage and per-package progress on a terminal, redrawn in place.
+final class TerminalProgress: ComposeProgress {
+    private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+
+    func stageStarted(_ stage: Stage) { write("\u{1B}[2K\r\(stage)…") }
+
+    func stageFinished(_ stage: Stage, seconds: Double) {
+        write("\u{1B}[2K\r\(stage) done in \(TerminalOutput.seconds(seconds))\n")
+    }
+
+    func installing(_ nevra: String, index: Int, total: Int) {
+        write("\u{1B}[2K\rinstall [\(index)/\(total)] \(nevra)")
+    }
+}

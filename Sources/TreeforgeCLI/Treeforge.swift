@@ -1,0 +1,24 @@
+import ArgumentParser
+
+@main
+struct Treeforge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "treeforge",
+        abstract: "Compose OSTree-based operating system trees from rpm-ostree treefiles.",
+        subcommands: [ComposeCommand.self, InternalCommand.self])
+}
+
+struct ComposeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compose",
+        abstract: "Build OS trees.",
+        subcommands: [ComposeTreeCommand.self])
+}
+
+/// Entry points for treeforge's own child processes; not for people.
+struct InternalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "internal",
+        shouldDisplay: false,
+        subcommands: [RPMTransactionCommand.self])
+}

@@ -1,0 +1,70 @@
+import Foundation
+import LibOSTree
+
+/// Commits an installed root to an OSTree repository as the ref's next
+/// version. The ref moves only when the repository transaction commits.
+///
+/// Blocks for the whole write (libostree is synchronous): call it from a
+/// thread of its own, never from Swift's cooperative pool.
+public struct Committer {
+    public var repoPath: URL
+
+    public init(repoPath: URL) {
+        self.repoPath = repoPath
+    }
+
+    public struct Result: Sendable {
+        public var commit: String
+        public var parent: String?
+        public var version: String
+    }
+
+    public func commit(root: URL, treefile: Treefile, packages: ResolvedSet, version explicitVersion: String?,
+                       now: Date = Date()) throws -> Result {
+        let repo = try openRepository()
+        do {
+            let parent = try repo.resolve(ref: treefile.ref)
+            let previousVersion = try parent.flatMap { try repo.commitInfo($0).metadata["version"]?.string }
+            let version = explicitVersion ?? Versioning.next(after: previousVersion, now: now)
+            let metadata: [String: CommitMetadataValue] = [
+                "version": .string(version),
+                "ostree.ref-binding": .strings([treefile.ref]),
+                "treeforge.treefile-sha256": .string(treefile.sha256),
+                "treeforge.packages": .strings(packages.nevras),
+            ]
+            let checksum = try repo.commit(CommitRequest(
+                rootDirectory: root.path, ref: treefile.ref,
+                subject: "\(treefile.ref) \(version)", metadata: metadata, parent: parent))
+            return Result(commit: checksum, parent: parent, version: version)
+        } catch let error as OSTreeError {
+            throw ComposeError(.commit, subject: "ref \(treefile.ref) in \(repoPath.path)", error.description)
+        }
+    }
+
+    /// Opens the repository, creating an `archive` one (what mirrors serve)
+    /// when the folder holds none yet.
+    public func openRepository() throws -> OSTreeRepository {
+        do {
+            try FileManager.default.createDirectory(at: repoPath, withIntermediateDirectories: true)
+            return try OSTreeRepository.openOrCreate(path: repoPath.path, mode: .archive)
+        } catch let error as OSTreeError {
+            throw ComposeError(.commit, subject: repoPath.path, "cannot open or create the OSTree repository: \(error)")
+        }
+    }
+}
+
+/// Automatic versions, rpm-ostree style with a date prefix: `YYYYMMDD.N`,
+/// where N counts up from 0 within a day.
+public enum Versioning {
+    public static func next(after previous: String?, now: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: now)
+        let prefix = String(format: "%04d%02d%02d", parts.year!, parts.month!, parts.day!)
+        if let previous, previous.hasPrefix(prefix + "."),
+           let counter = Int(previous.dropFirst(prefix.count + 1)) {
+            return "\(prefix).\(counter + 1)"
+        }
+        return "\(prefix).0"
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// What `treeforge compose tree` was asked to do.
+public struct ComposeOptions: Sendable {
+    public var treefile: URL
+    /// The OSTree repository (created as `archive` when missing).
+    public var repo: URL
+    /// Scratch space; a fresh temporary folder when nil (removed after a
+    /// successful compose, kept after a failed one for inspection).
+    public var workdir: URL?
+    /// Where parsed repository metadata is cached (libsolv `.solv` files
+    /// keyed by repomd.xml's checksum); no cache when nil.
+    public var cachedir: URL?
+    /// Print the resolved transaction and stop: nothing installed, committed or recorded.
+    public var dryRun = false
+    /// The commit's version; automatic (`YYYYMMDD.N`) when nil.
+    public var version: String?
+    public var basearch = Resolver.hostArchitecture
+    /// The treeforge executable, for the rpm child process.
+    public var helperExecutable: URL
+
+    public init(treefile: URL, repo: URL, helperExecutable: URL) {
+        self.treefile = treefile
+        self.repo = repo
+        self.helperExecutable = helperExecutable
+    }
+}
+
+/// What a compose produced.
+public enum ComposeOutcome: Sendable {
+    case dryRun(Treefile, ResolvedSet)
+    case committed(ComposeSummary)
+}
+
+public struct ComposeSummary: Sendable {
+    public var buildID: Int64
+    public var ref: String
+    public var commit: String
+    public var parent: String?
+    public var version: String
+    public var packages: ResolvedSet
+    /// Seconds per stage, in pipeline order.
+    public var timings: [(Stage, Double)]
+}
+
+/// The compose pipeline: load → resolve → install → postprocess → commit →
+/// record. The CLI (and later the server) are thin shells over this.
+public final class Compose {
+    public let options: ComposeOptions
+    let progress: ComposeProgress
+
+    public init(options: ComposeOptions, progress: ComposeProgress = SilentProgress()) {
+        self.options = options
+        self.progress = progress
+    }
+
+    public func run() throws -> ComposeOutcome {
+        if options.dryRun {
+            let treefile = try TreefileLoader().load(options.treefile)
+            return .dryRun(treefile, try Resolver(basearch: options.basearch, cachedir: options.cachedir).resolve(treefile))
+        }
+        let store = try BuildStore(repoPath: options.repo)
+        let buildID = try store.start(treefilePath: options.treefile.standardizedFileURL.path)
+        var timings: [(Stage, Double)] = []
+        do {
+            let summary = try runStages(buildID: buildID, store: store, timings: &timings)
+            return .committed(summary)
+        } catch {
+            let failure = error as? ComposeError ?? ComposeError(.record, "\(error)")
+            let seconds = Dictionary(timings.map { ($0.0.rawValue, $0.1) }, uniquingKeysWith: { a, _ in a })
+            try? store.update(buildID) {
+                $0.status = .failed
+                $0.finishedAt = Date()
+                $0.failedStage = failure.stage.rawValue
+                $0.error = failure.description
+                $0.stageSeconds = seconds
+            }
+            throw failure
+        }
+    }
+
+    private func runStages(buildID: Int64, store: BuildStore, timings: inout [(Stage, Double)]) throws -> ComposeSummary {
+        func timed<T>(_ stage: Stage, _ body: () throws -> T) throws -> T {
+            progress.stageStarted(stage)
+            let start = Date()
+            defer {
+                let seconds = Date().timeIntervalSince(start)
+                timings.append((stage, seconds))
+                progress.stageFinished(stage, seconds: seconds)
+            }
+            return try body()
+        }
+
+        let treefile = try timed(.load) { try TreefileLoader().load(options.treefile) }
+        try store.update(buildID) { [treefile] in
+            $0.ref = treefile.ref
+            $0.treefileSHA256 = treefile.sha256
+        }
+        let resolved = try timed(.resolve) { try Resolver(basearch: options.basearch, cachedir: options.cachedir).resolve(treefile) }
+
+        let workdir = try makeWorkdir()
+        let root = workdir.appendingPathComponent("rootfs")
+        if FileManager.default.fileExists(atPath: root.path) {
+            try FileManager.default.removeItem(at: root)
+        }
+        let installer = Installer(helperExecutable: options.helperExecutable)
+        try timed(.install) {
+            try installer.install(resolved, into: root, workdir: workdir,
+                                  logFile: workdir.appendingPathComponent("install.log"), progress: progress)
+        }
+        try timed(.postprocess) { try Postprocess(databasePath: installer.databasePath).run(root: root) }
+        let committed = try timed(.commit) {
+            try Committer(repoPath: options.repo).commit(root: root, treefile: treefile, packages: resolved, version: options.version)
+        }
+        try timed(.record) {
+            let seconds = Dictionary(timings.map { ($0.0.rawValue, $0.1) }, uniquingKeysWith: { a, _ in a })
+            try store.update(buildID) {
+                $0.status = .succeeded
+                $0.finishedAt = Date()
+                $0.commit = committed.commit
+                $0.version = committed.version
+                $0.packages = resolved.nevras
+                $0.stageSeconds = seconds
+            }
+        }
+        if options.workdir == nil { try? FileManager.default.removeItem(at: workdir) }
+        return ComposeSummary(
+            buildID: buildID, ref: treefile.ref, commit: committed.commit, parent: committed.parent,
+            version: committed.version, packages: resolved, timings: timings)
+    }
+
+    private func makeWorkdir() throws -> URL {
+        if let workdir = options.workdir {
+            try FileManager.default.createDirectory(at: workdir, withIntermediateDirectories: true)
+            return workdir
+        }
+        // /var/tmp: a root can be large and should not live in a tmpfs /tmp.
+        let template = "/var/tmp/treeforge-compose-XXXXXX"
+        var bytes = Array(template.utf8CString)
+        guard mkdtemp(&bytes) != nil else {
+            throw ComposeError(.install, subject: "/var/tmp", "cannot create a work directory: \(String(cString: strerror(errno)))")
+        }
+        return URL(fileURLWithPath: String(cString: bytes))
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+
+/// What the rpm child process is asked to do: install these RPM files into
+/// this root. Written as JSON to a file the child reads.
+public struct InstallPlan: Codable, Sendable {
+    public struct Package: Codable, Sendable {
+        public var path: String
+        public var nevra: String
+    }
+
+    public var root: String
+    /// The rpmdb's path inside the root.
+    public var databasePath: String
+    public var packages: [Package]
+
+    /// Where the rpmdb lives in a composed tree: under /usr, so it survives
+    /// into an OSTree deployment (Debian's default is ~/.rpmdb).
+    public static let defaultDatabasePath = "/usr/lib/sysimage/rpm"
+}
+
+/// One line of the child's progress stream (JSON, one object per line).
+public enum InstallEvent: Codable, Sendable, Equatable {
+    case installing(nevra: String, index: Int, total: Int)
+    case scriptletStarted(nevra: String, scriptlet: String)
+    case scriptletFailed(nevra: String, scriptlet: String, exitStatus: Int)
+    case unpackFailed(nevra: String)
+    /// The transaction could not start or finish; `package` when one is to blame.
+    case failed(message: String, package: String?, details: [String])
+    case finished(installed: Int)
+}

@@ -1,0 +1,117 @@
+import Foundation
+import LibSolv
+
+/// Installs a resolved set into a fresh root with librpm: digests verified,
+/// scriptlets run, rpmdb written. The transaction runs in a child process
+/// (see `RPMTransactionChild`); this side verifies the files, hands over the
+/// plan, and turns the child's progress stream into progress and errors.
+public struct Installer {
+    /// The treeforge executable, run as `internal rpm-transaction PLAN`.
+    public var helperExecutable: URL
+    public var databasePath = InstallPlan.defaultDatabasePath
+
+    public init(helperExecutable: URL) {
+        self.helperExecutable = helperExecutable
+    }
+
+    public func install(_ set: ResolvedSet, into root: URL, workdir: URL, logFile: URL,
+                        progress: ComposeProgress) throws {
+        try verifyFiles(set.packages)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let plan = InstallPlan(
+            root: root.path, databasePath: databasePath,
+            packages: set.packages.map { .init(path: $0.path, nevra: $0.nevra) })
+        let planFile = workdir.appendingPathComponent("install-plan.json")
+        try JSONEncoder().encode(plan).write(to: planFile)
+
+        let events = try runChild(planFile: planFile, logFile: logFile, progress: progress)
+        if let error = Self.failure(in: events.list, exitStatus: events.status, logFile: logFile) {
+            throw error
+        }
+    }
+
+    /// Every RPM file must exist and match the checksum its repository's
+    /// metadata gives, before librpm sees it.
+    func verifyFiles(_ packages: [ResolvedPackage]) throws {
+        for package in packages {
+            guard FileManager.default.fileExists(atPath: package.path) else {
+                throw ComposeError(.install, subject: package.nevra, "the package file \(package.path) is missing from repo \(package.repo)")
+            }
+            guard let type = package.checksumType.flatMap(Checksum.init(repomdName:)), let expected = package.checksum else {
+                throw ComposeError(.install, subject: package.nevra, "repo \(package.repo) gives no usable checksum for \(package.path)")
+            }
+            let actual = try type.hex(ofFileAt: package.path)
+            guard actual == expected else {
+                throw ComposeError(.install, subject: package.nevra,
+                                   "\(package.path) does not match repo \(package.repo)'s metadata: \(type.rawValue) is \(actual), expected \(expected) (corrupt download or stale repodata)")
+            }
+        }
+    }
+
+    private func runChild(planFile: URL, logFile: URL, progress: ComposeProgress) throws -> (list: [InstallEvent], status: Int32) {
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logFile)
+        defer { try? log.close() }
+        let process = Process()
+        process.executableURL = helperExecutable
+        process.arguments = ["internal", "rpm-transaction", planFile.path]
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw ComposeError(.install, subject: helperExecutable.path, "cannot start the rpm transaction process: \(error.localizedDescription)")
+        }
+        var events: [InstallEvent] = []
+        let decoder = JSONDecoder()
+        var buffer = Data()
+        let reader = stdout.fileHandleForReading
+        while true {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            while let newline = buffer.firstIndex(of: 0x0a) {
+                let line = buffer[buffer.startIndex..<newline]
+                buffer.removeSubrange(buffer.startIndex...newline)
+                guard let event = try? decoder.decode(InstallEvent.self, from: line) else { continue }
+                events.append(event)
+                if case .installing(let nevra, let index, let total) = event {
+                    progress.installing(nevra, index: index, total: total)
+                }
+            }
+        }
+        process.waitUntilExit()
+        let status = process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
+        return (events, status)
+    }
+
+    /// The first thing that went wrong, as a ComposeError naming the package
+    /// (and scriptlet) and quoting the end of the transaction's log.
+    static func failure(in events: [InstallEvent], exitStatus: Int32, logFile: URL) -> ComposeError? {
+        let log = logTail(logFile)
+        for event in events {
+            switch event {
+            case .scriptletFailed(let nevra, let scriptlet, let status):
+                return ComposeError(.install, subject: nevra, "the \(scriptlet) scriptlet failed (exit status \(status))", details: log)
+            case .unpackFailed(let nevra):
+                return ComposeError(.install, subject: nevra, "unpacking the payload failed (corrupt package?)", details: log)
+            case .failed(let message, let package, let details):
+                return ComposeError(.install, subject: package, message, details: details + log)
+            default:
+                continue
+            }
+        }
+        if exitStatus != 0 || !events.contains(where: { if case .finished = $0 { true } else { false } }) {
+            return ComposeError(.install, "the rpm transaction process ended with status \(exitStatus) without finishing", details: log)
+        }
+        return nil
+    }
+
+    static func logTail(_ file: URL, lines: Int = 20) -> [String] {
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+        let all = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        return Array(all.suffix(lines))
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import LibRPM
+
+/// The body of the rpm child process (`treeforge internal rpm-transaction`).
+///
+/// librpm chroots the whole process while it works and keeps global state,
+/// so a transaction never runs inside a long-lived treeforge process: the
+/// parent (`Installer`) spawns this, reads the progress stream from its
+/// stdout, and captures its stderr (librpm's messages, scriptlet output)
+/// into the build log.
+public enum RPMTransactionChild {
+    /// Runs the plan and returns the process exit status.
+    public static func run(planPath: String) -> Int32 {
+        // Keep the original stdout for the progress stream only; anything
+        // else that writes to stdout (a scriptlet, lua's print) lands in stderr.
+        let progress = FileHandle(fileDescriptor: dup(STDOUT_FILENO), closeOnDealloc: true)
+        dup2(STDERR_FILENO, STDOUT_FILENO)
+        let encoder = JSONEncoder()
+        func emit(_ event: InstallEvent) {
+            guard var line = try? encoder.encode(event) else { return }
+            line.append(0x0a)
+            progress.write(line)
+        }
+        do {
+            let plan = try JSONDecoder().decode(InstallPlan.self, from: Data(contentsOf: URL(fileURLWithPath: planPath)))
+            try RPMConfiguration.load(databasePath: plan.databasePath)
+            let transaction = try RPMTransaction(root: plan.root)
+            try transaction.initializeDatabase()
+            for package in plan.packages {
+                do {
+                    try transaction.addInstall(path: package.path)
+                } catch let error as RPMError {
+                    emit(.failed(message: error.message, package: package.nevra, details: []))
+                    return 1
+                }
+            }
+            let problems = try transaction.checkAndOrder()
+            if !problems.isEmpty {
+                emit(.failed(message: "librpm's dependency check failed", package: nil, details: problems))
+                return 1
+            }
+            var failed = false
+            let runProblems = try transaction.run { event in
+                switch event {
+                case .installing(let nevra, let index, let total):
+                    emit(.installing(nevra: nevra, index: index, total: total))
+                case .scriptletStarted(let nevra, let scriptlet):
+                    emit(.scriptletStarted(nevra: nevra, scriptlet: scriptlet))
+                case .scriptletFailed(let nevra, let scriptlet, let status):
+                    failed = true
+                    emit(.scriptletFailed(nevra: nevra, scriptlet: scriptlet, exitStatus: status))
+                case .unpackFailed(let nevra):
+                    failed = true
+                    emit(.unpackFailed(nevra: nevra))
+                }
+            }
+            if !runProblems.isEmpty {
+                emit(.failed(message: "the rpm transaction failed", package: nil, details: runProblems))
+                return 1
+            }
+            if failed { return 1 }
+            emit(.finished(installed: plan.packages.count))
+            return 0
+        } catch {
+            emit(.failed(message: "\(error)", package: nil, details: []))
+            return 1
+        }
+    }
+}

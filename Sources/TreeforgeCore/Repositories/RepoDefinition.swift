@@ -1,0 +1,98 @@
+import Foundation
+
+/// One repository section of a dnf `.repo` file.
+public struct RepoDefinition: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var baseURL: URL
+    public var enabled: Bool
+    public var gpgcheck: Bool
+    /// The `.repo` file and line that defined it, for error messages.
+    public var definedAt: String
+}
+
+/// Reads dnf INI `.repo` files. Only the folder's own files are read — never
+/// the host's /etc/yum.repos.d — so a compose depends on nothing outside the
+/// treefile's folder.
+public struct RepoFileReader: Sendable {
+    public var basearch: String
+    public var releasever: String?
+
+    public init(basearch: String, releasever: String?) {
+        self.basearch = basearch
+        self.releasever = releasever
+    }
+
+    /// Every repository defined by the `*.repo` files in `directory`.
+    public func definitions(in directory: URL) throws -> [String: RepoDefinition] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var all: [String: RepoDefinition] = [:]
+        for name in names.sorted() where name.hasSuffix(".repo") {
+            let file = directory.appendingPathComponent(name)
+            for definition in try parse(file) {
+                if let earlier = all[definition.id] {
+                    throw ComposeError(.resolve, subject: definition.definedAt,
+                                       "repository `\(definition.id)` is defined twice (also at \(earlier.definedAt))")
+                }
+                all[definition.id] = definition
+            }
+        }
+        return all
+    }
+
+    func parse(_ file: URL) throws -> [RepoDefinition] {
+        let text = try String(contentsOf: file, encoding: .utf8)
+        var sections: [(id: String, line: Int, values: [String: String])] = []
+        for (index, raw) in text.components(separatedBy: "\n").enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("[") && line.hasSuffix("]") {
+                sections.append((String(line.dropFirst().dropLast()), index + 1, [:]))
+            } else if let eq = line.firstIndex(of: "="), !sections.isEmpty {
+                let key = line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
+                let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+                sections[sections.count - 1].values[key] = substitute(value)
+            } else {
+                throw ComposeError(.resolve, subject: "\(file.path):\(index + 1)", "not a `[section]` or `key=value` line")
+            }
+        }
+        return try sections.map { section in
+            let at = "\(file.path):\(section.line)"
+            guard let base = section.values["baseurl"]?.split(separator: " ").first.map(String.init) else {
+                throw ComposeError(.resolve, subject: at, "repository `\(section.id)` has no baseurl (metalink and mirrorlist are not supported)")
+            }
+            return RepoDefinition(
+                id: section.id, name: section.values["name"] ?? section.id,
+                baseURL: try baseURL(base, relativeTo: file.deletingLastPathComponent(), at: at),
+                enabled: Self.bool(section.values["enabled"], default: true),
+                gpgcheck: Self.bool(section.values["gpgcheck"], default: false),
+                definedAt: at)
+        }
+    }
+
+    /// `file://` URLs, and — a treeforge extension so a treefile folder can
+    /// carry its own repository — plain paths relative to the `.repo` file.
+    private func baseURL(_ value: String, relativeTo directory: URL, at: String) throws -> URL {
+        if value.hasPrefix("file://") {
+            return URL(fileURLWithPath: String(value.dropFirst("file://".count)))
+        }
+        if value.hasPrefix("http://") || value.hasPrefix("https://") {
+            throw ComposeError(.resolve, subject: at, "http(s) repositories are not supported yet: \(value) (use a file:// mirror)")
+        }
+        if value.contains("://") {
+            throw ComposeError(.resolve, subject: at, "unsupported baseurl scheme: \(value)")
+        }
+        return URL(fileURLWithPath: value, relativeTo: directory).standardizedFileURL
+    }
+
+    private func substitute(_ value: String) -> String {
+        var out = value.replacingOccurrences(of: "$basearch", with: basearch)
+        if let releasever { out = out.replacingOccurrences(of: "$releasever", with: releasever) }
+        return out
+    }
+
+    static func bool(_ value: String?, default fallback: Bool) -> Bool {
+        guard let value = value?.lowercased() else { return fallback }
+        return ["1", "yes", "true", "on"].contains(value)
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import TreeforgeCore
+
+@Suite struct InstallerTests {
+    @Test func scriptletFailureNamesPackageAndScriptlet() throws {
+        let dir = try TemporaryDirectory("installer")
+        let log = try dir.write("install.log", "line one\nfixture: %post failing on purpose\n")
+        let error = try #require(Installer.failure(
+            in: [.installing(nevra: "p-1-1.noarch", index: 1, total: 1),
+                 .scriptletFailed(nevra: "p-1-1.noarch", scriptlet: "%post", exitStatus: 3)],
+            exitStatus: 1, logFile: log))
+        #expect(error.stage == .install)
+        #expect(error.subject == "p-1-1.noarch")
+        #expect(error.message == "the %post scriptlet failed (exit status 3)")
+        #expect(error.details.last == "fixture: %post failing on purpose")
+    }
+
+    @Test func aChildThatDiesWithoutFinishingIsAFailure() throws {
+        let dir = try TemporaryDirectory("installer")
+        let log = try dir.write("install.log", "")
+        let error = Installer.failure(in: [.installing(nevra: "p", index: 1, total: 2)], exitStatus: 137, logFile: log)
+        #expect(error?.message.contains("status 137") == true)
+        #expect(Installer.failure(in: [.finished(installed: 1)], exitStatus: 0, logFile: log) == nil)
+    }
+
+    @Test func eventsRoundTripAsJSONLines() throws {
+        let events: [InstallEvent] = [
+            .installing(nevra: "a", index: 1, total: 2), .scriptletStarted(nevra: "a", scriptlet: "%pre"),
+            .failed(message: "m", package: nil, details: ["d"]), .finished(installed: 2),
+        ]
+        for event in events {
+            let line = try JSONEncoder().encode(event)
+            #expect(!line.contains(0x0a))
+            #expect(try JSONDecoder().decode(InstallEvent.self, from: line) == event)
+        }
+    }
+
+    @Test func corruptFileIsCaughtBeforeLibrpmSeesIt() throws {
+        let dir = try TemporaryDirectory("installer")
+        let file = try dir.write("p.rpm", "not the rpm the metadata describes")
+        let package = ResolvedPackage(
+            name: "p", epoch: "", version: "1", release: "1", arch: "noarch", repo: "fx", path: file.path,
+            checksumType: "sha256", checksum: String(repeating: "0", count: 64), downloadSize: 1, installSize: 1)
+        let error = try #require(throws: ComposeError.self) {
+            try Installer(helperExecutable: Fixtures.treeforgeExecutable).verifyFiles([package])
+        }
+        #expect(error.subject == "p-1-1.noarch")
+        #expect(error.message.contains("does not match repo fx's metadata"))
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import TreeforgeCore
+
+@Suite struct RepoFileReaderTests {
+    let dir: TemporaryDirectory
+    let reader = RepoFileReader(basearch: "x86_64", releasever: "40")
+    init() throws { dir = try TemporaryDirectory("repofile") }
+
+    @Test func readsSectionsAndSubstitutesVariables() throws {
+        try dir.write("a.repo", """
+            # comment
+            [base]
+            name = Base $releasever
+            baseurl=file:///srv/repos/$releasever/$basearch/
+            gpgcheck=1
+
+            [local]
+            baseurl=rpms
+            enabled=0
+            """)
+        let repos = try reader.definitions(in: dir.url)
+        #expect(repos["base"]?.baseURL.path == "/srv/repos/40/x86_64")
+        #expect(repos["base"]?.name == "Base 40")
+        #expect(repos["base"]?.gpgcheck == true)
+        #expect(repos["base"]?.enabled == true)
+        #expect(repos["local"]?.baseURL.path == dir.url.appendingPathComponent("rpms").standardizedFileURL.path)
+        #expect(repos["local"]?.enabled == false)
+        #expect(repos["local"]?.definedAt.hasSuffix("a.repo:7") == true)
+    }
+
+    @Test func ignoresOtherFiles() throws {
+        try dir.write("notes.txt", "[x]\nbaseurl=/a\n")
+        #expect(try reader.definitions(in: dir.url).isEmpty)
+    }
+
+    @Test func rejectsDuplicateIDs() throws {
+        try dir.write("a.repo", "[base]\nbaseurl=/a\n")
+        try dir.write("b.repo", "[base]\nbaseurl=/b\n")
+        let error = try #require(throws: ComposeError.self) { try reader.definitions(in: dir.url) }
+        #expect(error.message.contains("defined twice"))
+    }
+
+    @Test func requiresBaseURL() throws {
+        try dir.write("a.repo", "[base]\nmetalink=https://example.invalid/\n")
+        let error = try #require(throws: ComposeError.self) { try reader.definitions(in: dir.url) }
+        #expect(error.message.contains("no baseurl"))
+    }
+
+    @Test func httpIsNotSupportedYet() throws {
+        try dir.write("a.repo", "[base]\nbaseurl=https://example.invalid/repo\n")
+        let error = try #require(throws: ComposeError.self) { try reader.definitions(in: dir.url) }
+        #expect(error.message.contains("http(s) repositories are not supported yet"))
+    }
+
+    @Test func rejectsGarbageLines() throws {
+        try dir.write("a.repo", "[base]\nthis is not ini\n")
+        let error = try #require(throws: ComposeError.self) { try reader.definitions(in: dir.url) }
+        #expect(error.subject?.hasSuffix("a.repo:2") == true)
+    }
+}
