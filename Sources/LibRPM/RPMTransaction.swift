@@ -5,7 +5,8 @@ import Foundation
 public enum RPMTransactionEvent: Sendable {
     case installing(package: String, index: Int, total: Int)
     case scriptletStarted(package: String, scriptlet: String)
-    case scriptletFailed(package: String, scriptlet: String, exitStatus: Int)
+    /// librpm reports the scriptlet, not its exit status: that is in its log line.
+    case scriptletFailed(package: String, scriptlet: String)
     case unpackFailed(package: String)
 }
 
@@ -70,8 +71,8 @@ public final class RPMTransaction {
         return nevra
     }
 
-    /// Dependency check and ordering. Returns librpm's problems, one line each.
-    public func checkAndOrder() throws -> [String] {
+    /// Dependency check and ordering. Returns librpm's problems.
+    public func checkAndOrder() throws -> [RPMProblem] {
         _ = rpmtsCheck(ts)
         let problems = takeProblems()
         if !problems.isEmpty { return problems }
@@ -83,7 +84,7 @@ public final class RPMTransaction {
 
     /// Runs the transaction: unpacks every package and runs its scriptlets.
     /// Returns librpm's problems (empty on success).
-    public func run(onEvent: @escaping (RPMTransactionEvent) -> Void) throws -> [String] {
+    public func run(onEvent: @escaping (RPMTransactionEvent) -> Void) throws -> [RPMProblem] {
         let context = CallbackContext(nevras: nevras, total: nevras.count, onEvent: onEvent)
         let unmanaged = Unmanaged.passRetained(context)
         defer { unmanaged.release() }
@@ -95,19 +96,21 @@ public final class RPMTransaction {
         let rc = rpmtsRun(ts, nil, rpmprobFilterFlags(0))
         var problems = takeProblems()
         if rc != 0 && problems.isEmpty && context.failures.isEmpty {
-            problems.append(RPMError.fromLog("rpmtsRun", fallback: "the transaction failed (rpmtsRun returned \(rc))").message)
+            let message = RPMError.fromLog("rpmtsRun", fallback: "the transaction failed (rpmtsRun returned \(rc))").message
+            problems.append(RPMProblem(package: nil, message: message))
         }
         return problems
     }
 
-    private func takeProblems() -> [String] {
+    private func takeProblems() -> [RPMProblem] {
         guard let set = rpmtsProblems(ts) else { return [] }
         defer { rpmpsFree(set) }
-        var lines: [String] = []
+        var lines: [RPMProblem] = []
         let iterator = rpmpsInitIterator(set)
         while let problem = rpmpsiNext(iterator) {
             if let text = rpmProblemString(problem) {
-                lines.append(String(cString: text))
+                let package = rpmProblemGetPkgNEVR(problem).map { String(cString: $0) }
+                lines.append(RPMProblem(package: package, message: String(cString: text)))
                 free(text)
             }
         }
@@ -120,6 +123,12 @@ public final class RPMTransaction {
         defer { free(text) }
         return String(cString: text)
     }
+}
+
+/// One problem librpm found with a transaction, and the package it concerns.
+public struct RPMProblem: Sendable, Equatable {
+    public let package: String?
+    public let message: String
 }
 
 /// State shared with the C callback through its `data` pointer.
@@ -182,7 +191,7 @@ private let rpmNotify: rpmCallbackFunction = { header, what, amount, total, key,
     case RPMCALLBACK_SCRIPT_ERROR:
         let package = context.package(key: key, header: header)
         context.failures.append(package)
-        context.onEvent(.scriptletFailed(package: package, scriptlet: scriptletName(amount), exitStatus: Int(total)))
+        context.onEvent(.scriptletFailed(package: package, scriptlet: scriptletName(amount)))
     case RPMCALLBACK_UNPACK_ERROR, RPMCALLBACK_CPIO_ERROR:
         let package = context.package(key: key, header: header)
         context.failures.append(package)

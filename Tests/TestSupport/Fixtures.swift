@@ -77,30 +77,31 @@ public final class TemporaryDirectory: @unchecked Sendable {
     }
 }
 
-/// A treefile and its `.repo` file in a temporary folder, pointing at a repository.
-public struct FixtureTreefile {
-    public let directory: TemporaryDirectory
-    public let treefile: URL
-
-    public init(packages: [String], ref: String = "fixture/x86_64/test", repository: URL,
-                repoID: String = "fixtures", in directory: TemporaryDirectory) throws {
-        self.directory = directory
-        try directory.write("fixtures.repo", """
+/// Writes a treefile and its `.repo` file into a folder, asking for
+/// `packages` from `repository`.
+public enum FixtureTreefile {
+    @discardableResult
+    public static func write(packages: [String], ref: String = "fixture/x86_64/test", repository: URL,
+                             repoID: String = "fixtures", in folder: URL) throws -> URL {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try """
             [\(repoID)]
             name=treeforge test fixtures
             baseurl=file://\(repository.path)
             gpgcheck=0
 
-            """)
+            """.write(to: folder.appendingPathComponent("fixtures.repo"), atomically: true, encoding: .utf8)
         // rpm-ostree splits entries on whitespace; quotes keep a query whole.
         let list = packages.map { $0.contains(" ") ? "  - \"'\($0)'\"" : "  - \($0)" }.joined(separator: "\n")
-        treefile = try directory.write("treefile.yaml", """
+        let treefile = folder.appendingPathComponent("treefile.yaml")
+        try """
             ref: \(ref)
             repos:
               - \(repoID)
             packages:
             \(list)
 
-            """)
+            """.write(to: treefile, atomically: true, encoding: .utf8)
+        return treefile
     }
 }

@@ -15,8 +15,8 @@ import TestSupport
     }
 
     func resolve(_ packages: [String], repository: URL? = nil) throws -> ResolvedSet {
-        let fixture = try FixtureTreefile(packages: packages, repository: repository ?? self.repository, in: dir)
-        return try Resolver(basearch: "x86_64").resolve(TreefileLoader().load(fixture.treefile))
+        let treefile = try FixtureTreefile.write(packages: packages, repository: repository ?? self.repository, in: dir.url)
+        return try Resolver(basearch: "x86_64").resolve(TreefileLoader().load(treefile))
     }
 
     @Test func defaultRequest() throws {
@@ -110,8 +110,8 @@ import TestSupport
     }
 
     @Test func solvCacheGivesTheSameAnswer() throws {
-        let fixture = try FixtureTreefile(packages: Fixtures.defaultRequest, repository: repository, in: dir)
-        let treefile = try TreefileLoader().load(fixture.treefile)
+        let treefile = try TreefileLoader().load(
+            FixtureTreefile.write(packages: Fixtures.defaultRequest, repository: repository, in: dir.url))
         let resolver = Resolver(basearch: "x86_64", cachedir: dir.path("cache"))
         let cold = try resolver.resolve(treefile)
         let cached = try FileManager.default.contentsOfDirectory(atPath: dir.path("cache/solv").path)

@@ -22,7 +22,7 @@ public struct InstallPlan: Codable, Sendable {
 public enum InstallEvent: Codable, Sendable, Equatable {
     case installing(nevra: String, index: Int, total: Int)
     case scriptletStarted(nevra: String, scriptlet: String)
-    case scriptletFailed(nevra: String, scriptlet: String, exitStatus: Int)
+    case scriptletFailed(nevra: String, scriptlet: String)
     case unpackFailed(nevra: String)
     /// The transaction could not start or finish; `package` when one is to blame.
     case failed(message: String, package: String?, details: [String])

@@ -90,11 +90,12 @@ public struct Installer {
     /// The first thing that went wrong, as a ComposeError naming the package
     /// (and scriptlet) and quoting the end of the transaction's log.
     static func failure(in events: [InstallEvent], exitStatus: Int32, logFile: URL) -> ComposeError? {
-        let log = logTail(logFile)
+        let log = logTail(logFile) + ["(full log: \(logFile.path))"]
         for event in events {
             switch event {
-            case .scriptletFailed(let nevra, let scriptlet, let status):
-                return ComposeError(.install, subject: nevra, "the \(scriptlet) scriptlet failed (exit status \(status))", details: log)
+            case .scriptletFailed(let nevra, let scriptlet):
+                let status = Self.exitStatus(of: scriptlet, nevra: nevra, in: log).map { " (exit status \($0))" } ?? ""
+                return ComposeError(.install, subject: nevra, "the \(scriptlet) scriptlet failed\(status)", details: log)
             case .unpackFailed(let nevra):
                 return ComposeError(.install, subject: nevra, "unpacking the payload failed (corrupt package?)", details: log)
             case .failed(let message, let package, let details):
@@ -105,6 +106,17 @@ public struct Installer {
         }
         if exitStatus != 0 || !events.contains(where: { if case .finished = $0 { true } else { false } }) {
             return ComposeError(.install, "the rpm transaction process ended with status \(exitStatus) without finishing", details: log)
+        }
+        return nil
+    }
+
+    /// librpm logs "%post(NEVRA) scriptlet failed, exit status N".
+    static func exitStatus(of scriptlet: String, nevra: String, in log: [String]) -> Int? {
+        let marker = "\(scriptlet)(\(nevra)) scriptlet failed, exit status "
+        for line in log.reversed() {
+            if let range = line.range(of: marker) {
+                return Int(line[range.upperBound...].prefix(while: \.isNumber))
+            }
         }
         return nil
     }

@@ -36,7 +36,7 @@ public enum RPMTransactionChild {
             }
             let problems = try transaction.checkAndOrder()
             if !problems.isEmpty {
-                emit(.failed(message: "librpm's dependency check failed", package: nil, details: problems))
+                emit(failure("librpm's dependency check failed", problems))
                 return 1
             }
             var failed = false
@@ -46,16 +46,16 @@ public enum RPMTransactionChild {
                     emit(.installing(nevra: nevra, index: index, total: total))
                 case .scriptletStarted(let nevra, let scriptlet):
                     emit(.scriptletStarted(nevra: nevra, scriptlet: scriptlet))
-                case .scriptletFailed(let nevra, let scriptlet, let status):
+                case .scriptletFailed(let nevra, let scriptlet):
                     failed = true
-                    emit(.scriptletFailed(nevra: nevra, scriptlet: scriptlet, exitStatus: status))
+                    emit(.scriptletFailed(nevra: nevra, scriptlet: scriptlet))
                 case .unpackFailed(let nevra):
                     failed = true
                     emit(.unpackFailed(nevra: nevra))
                 }
             }
             if !runProblems.isEmpty {
-                emit(.failed(message: "the rpm transaction failed", package: nil, details: runProblems))
+                emit(failure("the rpm transaction failed", runProblems))
                 return 1
             }
             if failed { return 1 }
@@ -65,5 +65,15 @@ public enum RPMTransactionChild {
             emit(.failed(message: "\(error)", package: nil, details: []))
             return 1
         }
+    }
+
+    /// Names the packages librpm blamed, so the error's subject says which.
+    static func failure(_ message: String, _ problems: [RPMProblem]) -> InstallEvent {
+        var packages: [String] = []
+        for package in problems.compactMap(\.package) where !packages.contains(package) {
+            packages.append(package)
+        }
+        return .failed(message: message, package: packages.isEmpty ? nil : packages.joined(separator: ", "),
+                       details: problems.map(\.message))
     }
 }

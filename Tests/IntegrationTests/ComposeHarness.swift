@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Runs `treeforge compose tree` as a release engineer would (the real
+/// executable, as a child process) against a temporary repository.
+struct ComposeHarness {
+    let dir: TemporaryDirectory
+    let repo: URL
+    let ref = "fixture/x86_64/test"
+
+    init(_ label: String = "compose") throws {
+        dir = try TemporaryDirectory(label)
+        repo = dir.path("repo")
+    }
+
+    var database: URL { dir.path("repo.builds.sqlite") }
+
+    /// A treefile asking for `packages` from `repository` (default: the fixtures).
+    func treefile(_ packages: [String], repository: URL? = nil, in folder: String = "tf") throws -> URL {
+        try FixtureTreefile.write(packages: packages, ref: ref, repository: repository ?? Fixtures.repository(),
+                                  in: dir.path(folder))
+    }
+
+    func compose(_ treefile: URL, _ extra: [String] = []) throws -> Command.Result {
+        try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", treefile.path, "--repo", repo.path] + extra)
+    }
+
+    /// Composes and requires success; returns the commit.
+    @discardableResult
+    func composeOK(_ treefile: URL, _ extra: [String] = []) throws -> String {
+        let result = try compose(treefile, extra)
+        guard result.status == 0 else {
+            throw FixtureError("compose failed (\(result.status)): \(result.stderr)")
+        }
+        return try #require(try Oracle.ostreeRev(repo, ref))
+    }
+
+    /// Commit objects in the repository (to check that none was added).
+    func commitObjectCount() -> Int {
+        let objects = repo.appendingPathComponent("objects")
+        let paths = FileManager.default.enumerator(atPath: objects.path)?.allObjects as? [String] ?? []
+        return paths.filter { $0.hasSuffix(".commit") }.count
+    }
+
+    /// The newest build row, through the sqlite3 CLI (an independent reader).
+    func lastBuild() throws -> (status: String, error: String, packages: String) {
+        let row = try Command.check(["sqlite3", "-separator", "\u{1F}", database.path,
+                                     "select status, coalesce(error, ''), packages from build order by id desc limit 1"])
+        let fields = row.trimmingCharacters(in: .newlines).components(separatedBy: "\u{1F}")
+        return (fields[0], fields.count > 1 ? fields[1] : "", fields.count > 2 ? fields[2] : "")
+    }
+
+    /// Requires a failed compose: non-zero exit, the message naming the stage
+    /// and the subject, no new commit, the ref unchanged, the build recorded
+    /// as failed with its error.
+    func expectFailure(_ treefile: URL, stage: String, mentions: [String],
+                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let refBefore = try Oracle.ostreeRev(repo, ref)
+        let commitsBefore = commitObjectCount()
+        let result = try compose(treefile)
+        #expect(result.status != 0, sourceLocation: sourceLocation)
+        #expect(result.stderr.hasPrefix("error: \(stage): "), "stderr: \(result.stderr)", sourceLocation: sourceLocation)
+        for text in mentions {
+            #expect(result.stderr.contains(text), "missing \(text) in: \(result.stderr)", sourceLocation: sourceLocation)
+        }
+        #expect(try Oracle.ostreeRev(repo, ref) == refBefore, sourceLocation: sourceLocation)
+        #expect(commitObjectCount() == commitsBefore, sourceLocation: sourceLocation)
+        let build = try lastBuild()
+        #expect(build.status == "failed", sourceLocation: sourceLocation)
+        #expect(build.error.hasPrefix("\(stage): "), sourceLocation: sourceLocation)
+        for text in mentions {
+            #expect(build.error.contains(text), "missing \(text) in recorded error", sourceLocation: sourceLocation)
+        }
+    }
+}
+

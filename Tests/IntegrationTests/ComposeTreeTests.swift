@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `treeforge compose tree` end to end on the fixtures, checked with the
+/// real ostree, rpm and dnf. Needs root: librpm chroots into the new root.
+@Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
+struct ComposeTreeTests {
+    @Test func composesTheFixturesIntoAnOSTreeRepository() throws {
+        let harness = try ComposeHarness()
+        let treefile = try harness.treefile(Fixtures.defaultRequest)
+        let result = try harness.compose(treefile)
+        #expect(result.status == 0, "\(result.stderr)")
+        let commit = try #require(try Oracle.ostreeRev(harness.repo, harness.ref))
+        #expect(result.stdout.contains("Committed \(harness.ref) version "))
+        #expect(result.stdout.contains("commit:   \(commit)"))
+        #expect(result.stdout.contains("packages: 8"))
+        for stage in ["load", "resolve", "install", "postprocess", "commit", "record"] {
+            #expect(result.stdout.contains("\(stage) "), "no time for \(stage)")
+        }
+        // Piped output is quiet: nothing but the summary, no progress on stderr.
+        #expect(result.stderr.isEmpty)
+
+        try Oracle.ostree(harness.repo, ["fsck"])
+        let log = try Oracle.ostree(harness.repo, ["log", harness.ref])
+        #expect(log.contains("commit \(commit)"))
+        #expect(log.range(of: #"Version: \d{8}\.0"#, options: .regularExpression) != nil)
+
+        // Modes, symlinks and /etc, /var content, as ostree stores them.
+        let listing = try Oracle.ostree(harness.repo, ["ls", "-R", harness.ref])
+        func entry(_ path: String) -> String? {
+            listing.split(separator: "\n").first { $0.hasSuffix(" \(path)") || $0.contains(" \(path) -> ") }.map(String.init)
+        }
+        #expect(entry("/usr/bin/fixture-app")?.hasPrefix("-00755 0 0") == true)
+        #expect(entry("/usr/share/fixture-app/private")?.hasPrefix("d00700") == true)
+        #expect(entry("/usr/share/fixture-app/private/token")?.hasPrefix("-00600") == true)
+        #expect(entry("/usr/bin/fixture-app-link")?.hasSuffix("/usr/bin/fixture-app-link -> fixture-app") == true)
+        #expect(entry("/usr/share/fixture-app/current")?.hasSuffix("-> data") == true)
+        #expect(entry("/bin")?.hasSuffix("/bin -> usr/bin") == true)
+        #expect(entry("/etc/fixture-app.conf") != nil)
+        #expect(entry("/var/lib/fixture-app/state") != nil)
+        #expect(entry("/dev/null") == nil, "a scriptlet's stray /dev/null must not be committed")
+
+        // The scriptlets ran, in both interpreters.
+        let checkout = harness.dir.path("checkout")
+        try Oracle.ostree(harness.repo, ["checkout", "-U", harness.ref, checkout.path])
+        func read(_ path: String) -> String? {
+            try? String(contentsOf: checkout.appendingPathComponent(path), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(read("etc/fixture-app.pre-ran") == "pre 1")
+        #expect(read("usr/share/fixture-app/post-ran") == "post 1")
+        #expect(read("usr/share/fixture-lib/lua-post-ran") == "fixture-lib 2.0-1 %post ran in lua")
+        #expect(read("etc/fixture-app.conf") == "greeting=hello")
+
+        // The rpmdb lists exactly the resolved set, which is dnf's choice.
+        let installed = try Oracle.rpmQueryAll(root: checkout)
+        #expect(installed == Fixtures.defaultSet)
+        #expect(try Oracle.dnfResolve(Fixtures.defaultRequest, repository: Fixtures.repository()) == installed)
+
+        let build = try harness.lastBuild()
+        #expect(build.status == "succeeded")
+        #expect(build.packages == "[" + Fixtures.defaultSet.map { "\"\($0)\"" }.joined(separator: ",") + "]")
+    }
+
+    @Test func aSecondComposeIsTheNextVersionOnTheSameRef() throws {
+        let harness = try ComposeHarness()
+        let treefile = try harness.treefile(["fixture-oldtool"])
+        let first = try harness.composeOK(treefile)
+        let second = try harness.composeOK(treefile)
+        #expect(first != second)
+        let log = try Oracle.ostree(harness.repo, ["log", harness.ref])
+        #expect(log.contains("commit \(first)") && log.contains("commit \(second)"))
+        #expect(log.range(of: #"Version: \d{8}\.1"#, options: .regularExpression) != nil)
+        #expect(try Oracle.ostree(harness.repo, ["rev-parse", "\(second)^"]).contains(first))
+
+        let pinned = try harness.compose(treefile, ["--version", "42.0"])
+        #expect(pinned.status == 0)
+        #expect(try Oracle.ostree(harness.repo, ["log", harness.ref]).contains("Version: 42.0"))
+    }
+
+    @Test func dryRunPrintsTheTransactionAndChangesNothing() throws {
+        let harness = try ComposeHarness()
+        let result = try harness.compose(try harness.treefile(Fixtures.defaultRequest), ["--dry-run"])
+        #expect(result.status == 0)
+        for nevra in Fixtures.defaultSet { #expect(result.stdout.contains(nevra)) }
+        #expect(result.stdout.contains("Resolved \(harness.ref): 8 packages from fixtures"))
+        #expect(!FileManager.default.fileExists(atPath: harness.repo.path))
+        #expect(!FileManager.default.fileExists(atPath: harness.database.path))
+    }
+
+    @Test func keepsTheWorkdirWhenAsked() throws {
+        let harness = try ComposeHarness()
+        let workdir = harness.dir.path("work")
+        try harness.composeOK(try harness.treefile(["fixture-oldtool"]), ["--workdir", workdir.path, "--cachedir", harness.dir.path("cache").path])
+        #expect(FileManager.default.fileExists(atPath: workdir.appendingPathComponent("rootfs/usr/lib/sysimage/rpm/rpmdb.sqlite").path))
+        #expect(FileManager.default.fileExists(atPath: workdir.appendingPathComponent("install.log").path))
+        #expect(try !FileManager.default.contentsOfDirectory(atPath: harness.dir.path("cache/solv").path).isEmpty)
+    }
+
+    @Test func composesTheEmbeddedDemo() throws {
+        let harness = try ComposeHarness("demo")
+        let demo = harness.dir.path("demo")
+        try FileManager.default.copyItem(at: Fixtures.packageRoot.appendingPathComponent("treefiles/demo"), to: demo)
+        try? FileManager.default.removeItem(at: demo.appendingPathComponent("rpms"))
+        try Fixtures.buildRepository(specs: demo.appendingPathComponent("specs"), into: demo.appendingPathComponent("rpms"))
+        let result = try harness.compose(demo.appendingPathComponent("demo.yaml"))
+        #expect(result.status == 0, "\(result.stderr)")
+        let checkout = harness.dir.path("checkout")
+        try Oracle.ostree(harness.repo, ["checkout", "-U", "treeforge/demo/x86_64/base", checkout.path])
+        #expect(try Oracle.rpmQueryAll(root: checkout).contains("demo-hello-1.0-1.noarch"))
+        let motd = try String(contentsOf: checkout.appendingPathComponent("etc/motd"), encoding: .utf8)
+        #expect(motd.contains("treeforge demo"))
+    }
+}
