@@ -2,7 +2,7 @@ import CSolv
 
 /// What the repository metadata says about one package, copied out of the
 /// pool into Swift values.
-public struct PackageInfo: Hashable, Sendable {
+public struct PackageInfo: Codable, Hashable, Sendable {
     public let name: String
     public let epoch: String
     public let version: String
@@ -20,6 +20,22 @@ public struct PackageInfo: Hashable, Sendable {
     public var nevra: String {
         let evr = epoch.isEmpty || epoch == "0" ? "\(version)-\(release)" : "\(epoch):\(version)-\(release)"
         return "\(name)-\(evr).\(arch)"
+    }
+
+    public init(name: String, epoch: String, version: String, release: String, arch: String,
+                repository: String, location: String, checksumType: String?, checksum: String?,
+                downloadSize: UInt64, installSize: UInt64) {
+        self.name = name
+        self.epoch = epoch
+        self.version = version
+        self.release = release
+        self.arch = arch
+        self.repository = repository
+        self.location = location
+        self.checksumType = checksumType
+        self.checksum = checksum
+        self.downloadSize = downloadSize
+        self.installSize = installSize
     }
 
     init(pool: UnsafeMutablePointer<Pool>, id: Id) {

@@ -30,7 +30,7 @@ struct TerminalOutput {
         let width = rows.map(\.nevra.count).max() ?? 0
         for package in rows {
             print("  " + package.nevra.padding(toLength: width, withPad: " ", startingAt: 0)
-                  + "  \(package.repo)  \(Self.bytes(package.downloadSize))")
+                  + "  \(package.repository)  \(Self.bytes(package.downloadSize))")
         }
         print("Download size: \(Self.bytes(set.downloadSize)); installed size: \(Self.bytes(set.installSize))")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import LibSolv
 @testable import TreeforgeCore
 
 @Suite struct InstallerTests {
@@ -44,9 +45,10 @@ import TestSupport
     @Test func corruptFileIsCaughtBeforeLibrpmSeesIt() throws {
         let dir = try TemporaryDirectory("installer")
         let file = try dir.write("p.rpm", "not the rpm the metadata describes")
-        let package = ResolvedPackage(
-            name: "p", epoch: "", version: "1", release: "1", arch: "noarch", repo: "fx", path: file.path,
-            checksumType: "sha256", checksum: String(repeating: "0", count: 64), downloadSize: 1, installSize: 1)
+        let package = ResolvedPackage(info: PackageInfo(
+            name: "p", epoch: "", version: "1", release: "1", arch: "noarch", repository: "fx",
+            location: "p.rpm", checksumType: "sha256", checksum: String(repeating: "0", count: 64),
+            downloadSize: 1, installSize: 1), path: file.path)
         let error = try #require(throws: ComposeError.self) {
             try Installer(helperExecutable: Fixtures.treeforgeExecutable).verifyFiles([package])
         }

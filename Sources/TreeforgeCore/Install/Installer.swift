@@ -16,6 +16,10 @@ public struct Installer {
 
     public func install(_ set: ResolvedSet, into root: URL, workdir: URL, logFile: URL,
                         progress: ComposeProgress) throws {
+        guard getuid() == 0 else {
+            throw ComposeError(.install, subject: root.path,
+                               "installing needs root: librpm chroots into the new root to run scriptlets and sets file owners")
+        }
         try verifyFiles(set.packages)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let plan = InstallPlan(
@@ -35,15 +39,15 @@ public struct Installer {
     func verifyFiles(_ packages: [ResolvedPackage]) throws {
         for package in packages {
             guard FileManager.default.fileExists(atPath: package.path) else {
-                throw ComposeError(.install, subject: package.nevra, "the package file \(package.path) is missing from repo \(package.repo)")
+                throw ComposeError(.install, subject: package.nevra, "the package file \(package.path) is missing from repo \(package.repository)")
             }
             guard let type = package.checksumType.flatMap(Checksum.init(repomdName:)), let expected = package.checksum else {
-                throw ComposeError(.install, subject: package.nevra, "repo \(package.repo) gives no usable checksum for \(package.path)")
+                throw ComposeError(.install, subject: package.nevra, "repo \(package.repository) gives no usable checksum for \(package.path)")
             }
             let actual = try type.hex(ofFileAt: package.path)
             guard actual == expected else {
                 throw ComposeError(.install, subject: package.nevra,
-                                   "\(package.path) does not match repo \(package.repo)'s metadata: \(type.rawValue) is \(actual), expected \(expected) (corrupt download or stale repodata)")
+                                   "\(package.path) does not match repo \(package.repository)'s metadata: \(type.rawValue) is \(actual), expected \(expected) (corrupt download or stale repodata)")
             }
         }
     }

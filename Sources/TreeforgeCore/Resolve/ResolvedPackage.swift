@@ -1,26 +1,21 @@
 import Foundation
+import LibSolv
 
-/// One package the resolver chose, with where to find it and how to check it.
+/// One package the resolver chose: what its repository's metadata says of
+/// it (name, EVR, checksum, sizes…, readable as `package.name` and so on)
+/// and where its RPM file is.
+@dynamicMemberLookup
 public struct ResolvedPackage: Codable, Sendable, Hashable {
-    public var name: String
-    public var epoch: String
-    public var version: String
-    public var release: String
-    public var arch: String
-    /// The id of the repository it comes from.
-    public var repo: String
+    public var info: PackageInfo
     /// The RPM file on disk.
     public var path: String
-    public var checksumType: String?
-    public var checksum: String?
-    public var downloadSize: UInt64
-    public var installSize: UInt64
 
-    /// name-[epoch:]version-release.arch, as dnf and rpm print it.
-    public var nevra: String {
-        let evr = epoch.isEmpty || epoch == "0" ? "\(version)-\(release)" : "\(epoch):\(version)-\(release)"
-        return "\(name)-\(evr).\(arch)"
+    public init(info: PackageInfo, path: String) {
+        self.info = info
+        self.path = path
     }
+
+    public subscript<T>(dynamicMember keyPath: KeyPath<PackageInfo, T>) -> T { info[keyPath: keyPath] }
 }
 
 /// The resolver's answer: the full set of packages to install.

@@ -72,11 +72,7 @@ public struct Resolver: Sendable {
             let packages = ids.map { id -> ResolvedPackage in
                 let info = pool.package(id)
                 let path = bases[info.repository]!.appendingPathComponent(info.location).path
-                return ResolvedPackage(
-                    name: info.name, epoch: info.epoch, version: info.version, release: info.release,
-                    arch: info.arch, repo: info.repository, path: path,
-                    checksumType: info.checksumType, checksum: info.checksum,
-                    downloadSize: info.downloadSize, installSize: info.installSize)
+                return ResolvedPackage(info: info, path: path)
             }
             return ResolvedSet(packages: packages, repos: states)
         }
