@@ -37,8 +37,8 @@ struct ComposeTreeCommand: ParsableCommand {
         let output = TerminalOutput()
         do {
             switch try Compose(options: options, progress: output.progress).run() {
-            case .dryRun(let treefile, let set):
-                output.printTransaction(treefile: treefile, set: set)
+            case .dryRun(let plan):
+                output.printTransaction(treefile: plan.treefile, set: plan.packages)
             case .committed(let summary):
                 output.printSummary(summary)
             }

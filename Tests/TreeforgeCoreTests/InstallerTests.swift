@@ -50,7 +50,7 @@ import LibSolv
             location: "p.rpm", checksumType: "sha256", checksum: String(repeating: "0", count: 64),
             downloadSize: 1, installSize: 1), path: file.path)
         let error = try #require(throws: ComposeError.self) {
-            try Installer(helperExecutable: Fixtures.treeforgeExecutable).verifyFiles([package])
+            try Installer(helperExecutable: Fixtures.treeforgeExecutable, workdir: dir.url).verifyFiles([package])
         }
         #expect(error.subject == "p-1-1.noarch")
         #expect(error.message.contains("does not match repo fx's metadata"))

@@ -8,9 +8,12 @@ import LibOSTree
 /// thread of its own, never from Swift's cooperative pool.
 public struct Committer {
     public var repoPath: URL
+    /// The commit's version; automatic (`YYYYMMDD.N`) when nil.
+    public var version: String?
 
-    public init(repoPath: URL) {
+    public init(repoPath: URL, version: String? = nil) {
         self.repoPath = repoPath
+        self.version = version
     }
 
     public struct Result: Sendable {
@@ -19,13 +22,12 @@ public struct Committer {
         public var version: String
     }
 
-    public func commit(root: URL, treefile: Treefile, packages: ResolvedSet, version explicitVersion: String?,
-                       now: Date = Date()) throws -> Result {
+    public func commit(root: URL, treefile: Treefile, packages: ResolvedSet, now: Date = Date()) throws -> Result {
         let repo = try openRepository()
         do {
             let parent = try repo.resolve(ref: treefile.ref)
             let previousVersion = try parent.flatMap { try repo.commitInfo($0).metadata["version"]?.string }
-            let version = explicitVersion ?? Versioning.next(after: previousVersion, now: now)
+            let version = self.version ?? Versioning.next(after: previousVersion, now: now)
             let metadata: [String: CommitMetadataValue] = [
                 "version": .string(version),
                 "ostree.ref-binding": .strings([treefile.ref]),

@@ -28,7 +28,7 @@ public struct ComposeOptions: Sendable {
 
 /// What a compose produced.
 public enum ComposeOutcome: Sendable {
-    case dryRun(Treefile, ResolvedSet)
+    case dryRun(ComposePlan)
     case committed(ComposeSummary)
 }
 
@@ -56,18 +56,45 @@ public final class Compose {
 
     public func run() throws -> ComposeOutcome {
         if options.dryRun {
-            let treefile = try TreefileLoader().load(options.treefile)
-            return .dryRun(treefile, try Resolver(basearch: options.basearch, cachedir: options.cachedir).resolve(treefile))
+            return .dryRun(try plan(StageTimer(progress: progress)))
         }
         let store = try BuildStore(repoPath: options.repo)
         let buildID = try store.start(treefilePath: options.treefile.standardizedFileURL.path)
-        var timings: [(Stage, Double)] = []
+        let timer = StageTimer(progress: progress)
         do {
-            let summary = try runStages(buildID: buildID, store: store, timings: &timings)
-            return .committed(summary)
+            let plan = try self.plan(timer) { treefile in
+                try store.update(buildID) {
+                    $0.ref = treefile.ref
+                    $0.treefileSHA256 = treefile.sha256
+                }
+            }
+            let workdir = try makeWorkdir()
+            let installer = Installer(helperExecutable: options.helperExecutable, workdir: workdir)
+            let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
+            _ = try timer.time(.postprocess) {
+                try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
+            }
+            let committed = try timer.time(.commit) {
+                try Committer(repoPath: options.repo, version: options.version).run((root, plan), progress: progress)
+            }
+            try timer.time(.record) {
+                let seconds = timer.secondsByStage
+                try store.update(buildID) {
+                    $0.status = .succeeded
+                    $0.finishedAt = Date()
+                    $0.commit = committed.commit
+                    $0.version = committed.version
+                    $0.packages = plan.packages.nevras
+                    $0.stageSeconds = seconds
+                }
+            }
+            if options.workdir == nil { try? FileManager.default.removeItem(at: workdir) }
+            return .committed(ComposeSummary(
+                buildID: buildID, ref: plan.treefile.ref, commit: committed.commit, parent: committed.parent,
+                version: committed.version, packages: plan.packages, timings: timer.timings))
         } catch {
             let failure = error as? ComposeError ?? ComposeError(.record, "\(error)")
-            let seconds = Dictionary(timings.map { ($0.0.rawValue, $0.1) }, uniquingKeysWith: { a, _ in a })
+            let seconds = timer.secondsByStage
             try? store.update(buildID) {
                 $0.status = .failed
                 $0.finishedAt = Date()
@@ -79,54 +106,13 @@ public final class Compose {
         }
     }
 
-    private func runStages(buildID: Int64, store: BuildStore, timings: inout [(Stage, Double)]) throws -> ComposeSummary {
-        func timed<T>(_ stage: Stage, _ body: () throws -> T) throws -> T {
-            progress.stageStarted(stage)
-            let start = Date()
-            defer {
-                let seconds = Date().timeIntervalSince(start)
-                timings.append((stage, seconds))
-                progress.stageFinished(stage, seconds: seconds)
-            }
-            return try body()
-        }
-
-        let treefile = try timed(.load) { try TreefileLoader().load(options.treefile) }
-        try store.update(buildID) { [treefile] in
-            $0.ref = treefile.ref
-            $0.treefileSHA256 = treefile.sha256
-        }
-        let resolved = try timed(.resolve) { try Resolver(basearch: options.basearch, cachedir: options.cachedir).resolve(treefile) }
-
-        let workdir = try makeWorkdir()
-        let root = workdir.appendingPathComponent("rootfs")
-        if FileManager.default.fileExists(atPath: root.path) {
-            try FileManager.default.removeItem(at: root)
-        }
-        let installer = Installer(helperExecutable: options.helperExecutable)
-        try timed(.install) {
-            try installer.install(resolved, into: root, workdir: workdir,
-                                  logFile: workdir.appendingPathComponent("install.log"), progress: progress)
-        }
-        try timed(.postprocess) { try Postprocess(databasePath: installer.databasePath).run(root: root) }
-        let committed = try timed(.commit) {
-            try Committer(repoPath: options.repo).commit(root: root, treefile: treefile, packages: resolved, version: options.version)
-        }
-        try timed(.record) {
-            let seconds = Dictionary(timings.map { ($0.0.rawValue, $0.1) }, uniquingKeysWith: { a, _ in a })
-            try store.update(buildID) {
-                $0.status = .succeeded
-                $0.finishedAt = Date()
-                $0.commit = committed.commit
-                $0.version = committed.version
-                $0.packages = resolved.nevras
-                $0.stageSeconds = seconds
-            }
-        }
-        if options.workdir == nil { try? FileManager.default.removeItem(at: workdir) }
-        return ComposeSummary(
-            buildID: buildID, ref: treefile.ref, commit: committed.commit, parent: committed.parent,
-            version: committed.version, packages: resolved, timings: timings)
+    /// load → resolve: what to build, decided before anything is installed.
+    private func plan(_ timer: StageTimer, loaded: (Treefile) throws -> Void = { _ in }) throws -> ComposePlan {
+        let treefile = try timer.time(.load) { try TreefileLoader().run(options.treefile, progress: progress) }
+        try loaded(treefile)
+        let resolver = Resolver(basearch: options.basearch, cachedir: options.cachedir)
+        let packages = try timer.time(.resolve) { try resolver.run(treefile, progress: progress) }
+        return ComposePlan(treefile: treefile, packages: packages)
     }
 
     private func makeWorkdir() throws -> URL {
@@ -141,5 +127,28 @@ public final class Compose {
             throw ComposeError(.install, subject: "/var/tmp", "cannot create a work directory: \(String(cString: strerror(errno)))")
         }
         return URL(fileURLWithPath: String(cString: bytes))
+    }
+}
+
+/// Times each stage and reports its start and end.
+final class StageTimer {
+    let progress: ComposeProgress
+    private(set) var timings: [(Stage, Double)] = []
+
+    init(progress: ComposeProgress) { self.progress = progress }
+
+    func time<T>(_ stage: Stage, _ body: () throws -> T) rethrows -> T {
+        progress.stageStarted(stage)
+        let start = Date()
+        defer {
+            let seconds = Date().timeIntervalSince(start)
+            timings.append((stage, seconds))
+            progress.stageFinished(stage, seconds: seconds)
+        }
+        return try body()
+    }
+
+    var secondsByStage: [String: Double] {
+        Dictionary(timings.map { ($0.0.rawValue, $0.1) }, uniquingKeysWith: { first, _ in first })
     }
 }

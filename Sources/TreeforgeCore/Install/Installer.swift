@@ -8,19 +8,30 @@ import LibSolv
 public struct Installer {
     /// The treeforge executable, run as `internal rpm-transaction PLAN`.
     public var helperExecutable: URL
+    /// Holds the plan, the transaction's log and (by default) the root.
+    public var workdir: URL
+    /// The new root; must not exist yet or be empty.
+    public var root: URL
     public var databasePath = InstallPlan.defaultDatabasePath
 
-    public init(helperExecutable: URL) {
+    /// librpm's messages and every scriptlet's output.
+    public var logFile: URL { workdir.appendingPathComponent("install.log") }
+
+    public init(helperExecutable: URL, workdir: URL, root: URL? = nil) {
         self.helperExecutable = helperExecutable
+        self.workdir = workdir
+        self.root = root ?? workdir.appendingPathComponent("rootfs")
     }
 
-    public func install(_ set: ResolvedSet, into root: URL, workdir: URL, logFile: URL,
-                        progress: ComposeProgress) throws {
+    public func install(_ set: ResolvedSet, progress: ComposeProgress) throws {
         guard getuid() == 0 else {
             throw ComposeError(.install, subject: root.path,
                                "installing needs root: librpm chroots into the new root to run scriptlets and sets file owners")
         }
         try verifyFiles(set.packages)
+        if let leftover = try? FileManager.default.contentsOfDirectory(atPath: root.path), !leftover.isEmpty {
+            throw ComposeError(.install, subject: root.path, "the root to install into is not empty")
+        }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let plan = InstallPlan(
             root: root.path, databasePath: databasePath,
