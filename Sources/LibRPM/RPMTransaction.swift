@@ -38,6 +38,15 @@ public final class RPMTransaction {
         keys.forEach { free($0) }
     }
 
+    /// Leave out files marked %doc (rpm's --excludedocs).
+    public var excludeDocumentation = false {
+        didSet {
+            let flags = rpmtsFlags(ts)
+            let nodocs = rpmtransFlags(RPMTRANS_FLAG_NODOCS.rawValue)
+            _ = rpmtsSetFlags(ts, excludeDocumentation ? flags | nodocs : flags & ~nodocs)
+        }
+    }
+
     /// Creates an empty rpmdb in the root.
     public func initializeDatabase() throws {
         guard rpmtsInitDB(ts, 0o644) == 0 else {

@@ -7,7 +7,7 @@ struct TerminalOutput {
     let progress: ComposeProgress
 
     init() {
-        progress = isatty(STDERR_FILENO) != 0 ? TerminalProgress() : SilentProgress()
+        progress = TerminalProgress(interactive: isatty(STDERR_FILENO) != 0)
     }
 
     func printSummary(_ summary: ComposeSummary) {
@@ -50,17 +50,26 @@ struct TerminalOutput {
     }
 }
 
-/// Per-stage and per-package progress on a terminal, redrawn in place.
+/// Per-stage and per-package progress on a terminal, redrawn in place;
+/// when stderr is not a terminal, only warnings.
 final class TerminalProgress: ComposeProgress {
+    let interactive: Bool
+
+    init(interactive: Bool) { self.interactive = interactive }
+
     private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 
-    func stageStarted(_ stage: Stage) { write("\u{1B}[2K\r\(stage)…") }
+    func stageStarted(_ stage: Stage) {
+        if interactive { write("\u{1B}[2K\r\(stage)…") }
+    }
 
     func stageFinished(_ stage: Stage, seconds: Double) {
-        write("\u{1B}[2K\r\(stage) done in \(TerminalOutput.seconds(seconds))\n")
+        if interactive { write("\u{1B}[2K\r\(stage) done in \(TerminalOutput.seconds(seconds))\n") }
     }
 
     func installing(_ nevra: String, index: Int, total: Int) {
-        write("\u{1B}[2K\rinstall [\(index)/\(total)] \(nevra)")
+        if interactive { write("\u{1B}[2K\rinstall [\(index)/\(total)] \(nevra)") }
     }
+
+    func warning(_ message: String) { write((interactive ? "\u{1B}[2K\r" : "") + "warning: \(message)\n") }
 }

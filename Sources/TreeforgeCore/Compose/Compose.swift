@@ -16,6 +16,10 @@ public struct ComposeOptions: Sendable {
     /// The commit's version; automatic (`YYYYMMDD.N`) when nil.
     public var version: String?
     public var basearch = Resolver.hostArchitecture
+    /// Treefile variables given on the command line; they win over the treefile's.
+    public var variables: [String: JSONValue] = [:]
+    /// rpm-ostree lockfiles (`--ex-lockfile`), merged in order.
+    public var lockfiles: [URL] = []
     /// The treeforge executable, for the rpm child process.
     public var helperExecutable: URL
 
@@ -69,7 +73,8 @@ public final class Compose {
                 }
             }
             let workdir = try makeWorkdir()
-            let installer = Installer(helperExecutable: options.helperExecutable, workdir: workdir)
+            var installer = Installer(helperExecutable: options.helperExecutable, workdir: workdir)
+            installer.documentation = plan.treefile.config.documentation
             let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
             _ = try timer.time(.postprocess) {
                 try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
@@ -108,8 +113,15 @@ public final class Compose {
 
     /// load → resolve: what to build, decided before anything is installed.
     private func plan(_ timer: StageTimer, loaded: (Treefile) throws -> Void = { _ in }) throws -> ComposePlan {
-        let treefile = try timer.time(.load) { try TreefileLoader().run(options.treefile, progress: progress) }
+        let loader = TreefileLoader(basearch: options.basearch, variables: options.variables)
+        let treefile = try timer.time(.load) { try loader.run(options.treefile, progress: progress) }
         try loaded(treefile)
+        for warning in try treefile.checkComposable() { progress.warning(warning) }
+        if !options.lockfiles.isEmpty {
+            let lockfile = try Lockfile.load(options.lockfiles)
+            throw ComposeError(.resolve, subject: options.lockfiles.map(\.path).joined(separator: ", "),
+                               "the lockfiles were read (\(lockfile.packages.count) locked packages) but the resolver does not apply lockfiles yet")
+        }
         let resolver = Resolver(basearch: options.basearch, cachedir: options.cachedir)
         let packages = try timer.time(.resolve) { try resolver.run(treefile, progress: progress) }
         return ComposePlan(treefile: treefile, packages: packages)

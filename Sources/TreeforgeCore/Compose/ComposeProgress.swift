@@ -4,6 +4,8 @@ public protocol ComposeProgress: AnyObject {
     func stageStarted(_ stage: Stage)
     func stageFinished(_ stage: Stage, seconds: Double)
     func installing(_ nevra: String, index: Int, total: Int)
+    /// Something the release engineer should know that does not stop the compose.
+    func warning(_ message: String)
 }
 
 /// Reports nothing (tests, piped output).
@@ -12,4 +14,5 @@ public final class SilentProgress: ComposeProgress {
     public func stageStarted(_ stage: Stage) {}
     public func stageFinished(_ stage: Stage, seconds: Double) {}
     public func installing(_ nevra: String, index: Int, total: Int) {}
+    public func warning(_ message: String) {}
 }

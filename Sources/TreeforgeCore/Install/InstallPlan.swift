@@ -11,6 +11,8 @@ public struct InstallPlan: Codable, Sendable {
     public var root: String
     /// The rpmdb's path inside the root.
     public var databasePath: String
+    /// False leaves out files marked %doc (treefile `documentation: false`).
+    public var documentation: Bool
     public var packages: [Package]
 
     /// Where the rpmdb lives in a composed tree: under /usr, so it survives

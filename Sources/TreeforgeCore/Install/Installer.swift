@@ -13,6 +13,8 @@ public struct Installer {
     /// The new root; must not exist yet or be empty.
     public var root: URL
     public var databasePath = InstallPlan.defaultDatabasePath
+    /// Install files marked as documentation (treefile `documentation`).
+    public var documentation = true
 
     /// librpm's messages and every scriptlet's output.
     public var logFile: URL { workdir.appendingPathComponent("install.log") }
@@ -34,7 +36,7 @@ public struct Installer {
         }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let plan = InstallPlan(
-            root: root.path, databasePath: databasePath,
+            root: root.path, databasePath: databasePath, documentation: documentation,
             packages: set.packages.map { .init(path: $0.path, nevra: $0.nevra) })
         let planFile = workdir.appendingPathComponent("install-plan.json")
         try JSONEncoder().encode(plan).write(to: planFile)

@@ -25,6 +25,7 @@ public enum RPMTransactionChild {
             let plan = try JSONDecoder().decode(InstallPlan.self, from: Data(contentsOf: URL(fileURLWithPath: planPath)))
             try RPMConfiguration.load(databasePath: plan.databasePath)
             let transaction = try RPMTransaction(root: plan.root)
+            transaction.excludeDocumentation = !plan.documentation
             try transaction.initializeDatabase()
             for package in plan.packages {
                 do {

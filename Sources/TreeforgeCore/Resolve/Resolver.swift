@@ -31,7 +31,13 @@ public struct Resolver: Sendable {
         }
         var states: [RepoState] = []
         var bases: [String: URL] = [:]
-        for id in treefile.repos {
+        // Without `repos`, every enabled repository of the folder's .repo files (as rpm-ostree does).
+        let ids = treefile.repos.isEmpty ? definitions.values.filter(\.enabled).map(\.id).sorted() : treefile.repos
+        if ids.isEmpty {
+            throw ComposeError(.resolve, subject: treefile.path.path,
+                               "no repositories: the treefile names no `repos` and no enabled repository is defined in \(treefile.directory.path)/*.repo")
+        }
+        for id in ids {
             guard let definition = definitions[id] else {
                 let known = definitions.keys.sorted().joined(separator: ", ")
                 throw ComposeError(.resolve, subject: "repo \(id)",
@@ -45,6 +51,7 @@ public struct Resolver: Sendable {
         pool.prepareForSolving()
 
         var request = SolveRequest()
+        request.installWeakDependencies = treefile.config.recommends
         var unknown: [String] = []
         for spec in treefile.packages {
             var candidates = pool.packages(matching: spec)
@@ -60,7 +67,7 @@ public struct Resolver: Sendable {
         if !unknown.isEmpty {
             let list = unknown.map { "`\($0)`" }.joined(separator: ", ")
             throw ComposeError(.resolve, subject: treefile.path.path,
-                               "no package in repos \(treefile.repos.joined(separator: ", ")) matches \(list)")
+                               "no package in repos \(ids.joined(separator: ", ")) matches \(list)")
         }
 
         switch pool.solve(request) {

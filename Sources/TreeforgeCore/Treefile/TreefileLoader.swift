@@ -1,92 +1,143 @@
 import Foundation
 import LibSolv
-import Yams
 
-/// Reads a treefile (YAML, or JSON) and the files it includes, and merges
-/// them as rpm-ostree does: included files first, then the including file;
-/// lists concatenate in that order, scalars of the including file win.
+/// Reads a treefile and everything it includes, and flattens them as
+/// rpm-ostree does (its `treefile.rs` rules, reimplemented):
+///
+/// 1. each file is read and checked on its own (`TreefileLoader+File.swift`);
+/// 2. its includes are collected: `include`, then the `arch-include` entry of
+///    the basearch, then each `conditional-include` whose condition holds
+///    (an inline treefile there is merged at once);
+/// 3. each include is loaded depth-first and merged into the including file
+///    by the schema's merge rules;
+/// 4. after the whole tree: `${var}` substitution, then final checks.
 public struct TreefileLoader: Sendable {
-    /// Keys this version acts on.
-    static let supportedKeys: Set<String> = ["ref", "repos", "packages", "include", "releasever"]
+    public var basearch: String
+    /// Variables given on the command line (`--var`); they win over the treefile's.
+    public var variables: [String: JSONValue]
 
-    /// Keys of rpm-ostree's format that the pipeline does not act on yet.
-    /// They are rejected by name rather than ignored: a tree built without
-    /// them would not be the tree the release engineer described.
-    static let notYetSupportedKeys: Set<String> = [
-        "variables", "arch-include", "conditional-include", "lockfile-repos", "repo-packages",
-        "exclude-packages", "recommends", "documentation", "install-langs",
-        "automatic-version-prefix", "automatic_version_prefix", "automatic-version-suffix",
-        "mutate-os-release", "add-commit-metadata", "metadata", "gpg-key", "gpg_key", "repo-metadata",
-        "postprocess", "postprocess-script", "add-files", "remove-files", "remove-from-packages",
-        "ostree-layers", "ostree-override-layers", "units", "default-target", "default_target",
-        "machineid-compat", "etc-group-members", "preserve-passwd", "check-passwd", "check-groups",
-        "ignore-removed-users", "ignore-removed-groups", "selinux", "readonly-executables",
-        "boot-location", "boot_location", "initramfs-args", "tmp-is-dir", "opt-usrlocal", "rpmdb",
-        "rpmdb-normalize", "container", "container-cmd", "edition", "ignore-devices", "rojig",
-        "basearch", "cliwrap", "cliwrap-binaries", "sysroot-readonly", "sysusers", "modules",
-        "packages-x86_64", "packages-aarch64", "packages-ppc64le", "packages-s390x", "releasever-from",
-        "remove-from-packages", "install_langs", "documentation",
-    ]
+    static let maximumIncludeDepth = 50
 
-    public init() {}
+    public init(basearch: String = Resolver.hostArchitecture, variables: [String: JSONValue] = [:]) {
+        self.basearch = basearch
+        self.variables = variables
+    }
 
     public func load(_ url: URL) throws -> Treefile {
-        let top = url.standardizedFileURL
+        let top = URL(fileURLWithPath: url.path)
         guard FileManager.default.fileExists(atPath: top.path) else {
             throw ComposeError(.load, subject: top.path, "treefile not found")
         }
-        var visited: [URL] = []
-        let merged = try loadMerging(top, chain: [], visited: &visited)
-        guard let ref = merged.ref, !ref.isEmpty else {
-            throw ComposeError(.load, subject: top.path, "the treefile does not set `ref` (the OSTree branch to commit to)")
-        }
-        if merged.packages.isEmpty {
-            throw ComposeError(.load, subject: top.path, "the treefile lists no `packages`")
-        }
-        if merged.repos.isEmpty {
-            throw ComposeError(.load, subject: top.path, "the treefile lists no `repos` to take packages from")
+        var state = LoadState(variables: variables.merging(["basearch": .string(basearch)]) { cli, _ in cli })
+        var config = try loadFile(top, depth: 0, chain: [], state: &state)
+        try VariableSubstitution.apply(to: &config, variables: state.variables)
+        try validate(config)
+        if config["basearch"] == nil {
+            config.set("basearch", .string(basearch), at: nil)
         }
         let bytes = try Data(contentsOf: top)
-        return Treefile(
-            ref: ref, repos: merged.repos, packages: merged.packages, releasever: merged.releasever,
-            sourceFiles: visited, sha256: Checksum.sha256.hex(of: bytes))
+        return Treefile(config: config, basearch: basearch, variables: state.variables,
+                        sourceFiles: state.files, sha256: Checksum.sha256.hex(of: bytes))
     }
 
-    /// One file's contribution before merging.
-    struct Partial {
-        var ref: String?
-        var repos: [String] = []
-        var packages: [String] = []
-        var releasever: String?
-        var includes: [(path: String, line: Int)] = []
+    struct LoadState {
+        /// Variables defined so far; the first definition wins.
+        var variables: [String: JSONValue]
+        var files: [URL] = []
+        var seen: [FileIdentity: URL] = [:]
     }
 
-    private func loadMerging(_ file: URL, chain: [URL], visited: inout [URL]) throws -> Partial {
-        let resolved = file.resolvingSymlinksInPath()
-        if visited.contains(where: { $0.resolvingSymlinksInPath() == resolved }) {
-            let via = (chain.map(\.path) + [file.path]).joined(separator: " → ")
-            throw ComposeError(.load, subject: file.path, "this file is included twice (\(via))")
+    struct FileIdentity: Hashable {
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    private func loadFile(_ file: URL, depth: Int, chain: [String], state: inout LoadState) throws -> TreefileConfig {
+        var info = stat()
+        guard stat(file.path, &info) == 0, let data = FileManager.default.contents(atPath: file.path) else {
+            throw ComposeError(.load, subject: file.path, "cannot read the file", details: chain)
         }
-        visited.append(file)
-        let own = try parse(file, chain: chain)
-        var merged = Partial()
-        for include in own.includes {
-            // Relative to the including file's folder; a symlinked treefile
-            // includes relative to the link's folder, as rpm-ostree does.
-            let target = URL(fileURLWithPath: include.path, relativeTo: file.deletingLastPathComponent()).standardizedFileURL
-            guard FileManager.default.fileExists(atPath: target.path) else {
-                throw ComposeError(.load, subject: "\(file.path):\(include.line)", "included file \(target.path) not found")
+        let identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        if let earlier = state.seen[identity] {
+            let also = earlier.path == file.path ? "" : " (also as \(earlier.path))"
+            throw ComposeError(.load, subject: file.path, "this file is included twice\(also); each file may be included once", details: chain)
+        }
+        state.seen[identity] = file
+        state.files.append(file)
+
+        let format = file.pathExtension == "yaml" || file.pathExtension == "yml" ? "YAML" : "JSON"
+        let text = String(decoding: data, as: UTF8.self)
+        let node = try TreefileNode.parse(text, file: file.path, format: format, chain: chain)
+        var parsed = try FileReader(loader: self, file: file, chain: chain).read(node)
+        try checkExternalFiles(parsed.config, of: file, chain: chain)
+
+        // This file's variables join the global set; earlier definitions win.
+        state.variables.merge(parsed.variables) { existing, _ in existing }
+
+        var includes = parsed.includes
+        if let forArch = parsed.archIncludes[basearch] { includes += forArch }
+        for conditional in parsed.conditionalIncludes {
+            guard try conditional.holds(state.variables, chain: chain) else { continue }
+            switch conditional.target {
+            case .files(let files): includes += files
+            case .inline(let node):
+                let inline = try FileReader(loader: self, file: file, chain: chain).read(node, inline: true)
+                parsed.config.merge(included: inline.config)
             }
-            let included = try loadMerging(target, chain: chain + [file], visited: &visited)
-            merged.ref = included.ref ?? merged.ref
-            merged.releasever = included.releasever ?? merged.releasever
-            merged.repos += included.repos
-            merged.packages += included.packages
         }
-        merged.ref = own.ref ?? merged.ref
-        merged.releasever = own.releasever ?? merged.releasever
-        for repo in own.repos where !merged.repos.contains(repo) { merged.repos.append(repo) }
-        merged.packages += own.packages
-        return merged
+
+        for include in includes {
+            guard depth < Self.maximumIncludeDepth else {
+                throw ComposeError(.load, subject: include.location.description,
+                                   "includes nest deeper than \(Self.maximumIncludeDepth) levels", details: chain)
+            }
+            // Lexical, relative to the including file's path as given: a
+            // symlinked treefile includes relative to the link's folder.
+            let target = include.path.hasPrefix("/")
+                ? URL(fileURLWithPath: include.path)
+                : file.deletingLastPathComponent().appendingPathComponent(include.path)
+            guard FileManager.default.fileExists(atPath: target.path) else {
+                throw ComposeError(.load, subject: include.location.description, "included file \(target.path) not found", details: chain)
+            }
+            let child = try loadFile(target, depth: depth + 1,
+                                     chain: ["included from \(include.location)"] + chain, state: &state)
+            parsed.config.merge(included: child)
+        }
+        return parsed.config
+    }
+
+    /// Files a treefile names must exist next to it (rpm-ostree opens them
+    /// while loading, so `--print-only` fails on a missing one too).
+    private func checkExternalFiles(_ config: TreefileConfig, of file: URL, chain: [String]) throws {
+        let folder = file.deletingLastPathComponent()
+        var named: [(String, String)] = []
+        if let script = config.postprocessScript { named.append(("postprocess-script", script)) }
+        named += config.addFiles.map { ("add-files", $0.source) }
+        for key in ["check-passwd", "check-groups"] {
+            if case .file(let name) = CheckFile(config[key]) { named.append((key, name)) }
+        }
+        for (key, name) in named {
+            let path = folder.appendingPathComponent(name).path
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ComposeError(.load, subject: config.locations[key]?.description ?? file.path,
+                                   "`\(key)` names \(name), which does not exist (\(path))", details: chain)
+            }
+        }
+    }
+
+    /// rpm-ostree's checks on the merged result.
+    private func validate(_ config: TreefileConfig) throws {
+        let allowed = ["usr/", "etc/", "bin/", "sbin/", "lib/", "lib64/"]
+        for file in config.addFiles {
+            let destination = String(file.destination.drop { $0 == "/" })
+            if !allowed.contains(where: destination.hasPrefix) || destination.hasPrefix("usr/local/") {
+                throw ComposeError(.load, subject: config.locations["add-files"]?.description,
+                                   "unsupported destination in add-files: \(file.destination) (allowed under /usr except /usr/local, /etc, /bin, /sbin, /lib, /lib64)")
+            }
+        }
+        if let suffix = config.automaticVersionSuffix, suffix.utf8.count != 1 || !suffix.allSatisfy(\.isASCII) {
+            throw ComposeError(.load, subject: config.locations["automatic-version-suffix"]?.description,
+                               "automatic-version-suffix must be exactly one ASCII character, not \"\(suffix)\"")
+        }
     }
 }

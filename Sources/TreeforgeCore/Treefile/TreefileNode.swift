@@ -1,0 +1,131 @@
+import Foundation
+import Yams
+
+/// Where something was written: file, line and column (1-based).
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// A treefile value as written, with its location, before it is checked
+/// against the schema. YAML and JSON both parse into this (JSON through the
+/// YAML parser, which gives JSON errors a line and column too).
+struct TreefileNode {
+    indirect enum Kind {
+        case null
+        case bool(Bool)
+        case int(Int64)
+        case uint(UInt64)
+        case double(Double)
+        case string(String)
+        case array([TreefileNode])
+        case object([Entry])
+    }
+
+    struct Entry {
+        var key: String
+        var keyLocation: SourceLocation
+        var value: TreefileNode
+    }
+
+    var kind: Kind
+    var location: SourceLocation
+
+    /// YAML 1.2's core schema, as rpm-ostree's YAML parser reads it: only
+    /// true/false are booleans (not yes/no/on/off).
+    static let resolver: Yams.Resolver = {
+        // swiftlint:disable:next force_try
+        try! Yams.Resolver.default.replacing(.bool, with: "^(?:true|True|TRUE|false|False|FALSE)$")
+            .removing(.timestamp).removing(.merge).removing(.value)
+    }()
+
+    /// Parses a whole file. An empty (comments-only) file is `nil`.
+    static func parse(_ text: String, file: String, format: String, chain: [String]) throws -> TreefileNode? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text, resolver)
+        } catch let error as YamlError {
+            let (line, column, problem) = TreefileLoader.location(of: error)
+            throw ComposeError(.load, subject: "\(file):\(line):\(column)", "\(format) syntax error: \(problem)", details: chain)
+        }
+        return try root.map { try TreefileNode($0, file: file, chain: chain) }
+    }
+
+    init(kind: Kind, location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+    }
+
+    init(_ node: Node, file: String, chain: [String]) throws {
+        location = SourceLocation(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0)
+        switch node {
+        case .scalar(let scalar):
+            kind = Self.scalarKind(scalar, tag: TreefileNode.resolver.resolveTag(of: node))
+        case .sequence(let sequence):
+            kind = .array(try sequence.map { try TreefileNode($0, file: file, chain: chain) })
+        case .mapping(let mapping):
+            var entries: [Entry] = []
+            for (keyNode, valueNode) in mapping {
+                let keyLocation = SourceLocation(file: file, line: keyNode.mark?.line ?? 0, column: keyNode.mark?.column ?? 0)
+                guard let key = keyNode.scalar?.string else {
+                    throw ComposeError(.load, subject: keyLocation.description, "a key must be a string", details: chain)
+                }
+                entries.append(Entry(key: key, keyLocation: keyLocation, value: try TreefileNode(valueNode, file: file, chain: chain)))
+            }
+            kind = .object(entries)
+        case .alias(let alias):
+            throw ComposeError(.load, subject: location.description, "YAML aliases are not supported (*\(alias.anchor.rawValue))", details: chain)
+        }
+    }
+
+    private static func scalarKind(_ scalar: Node.Scalar, tag: Tag.Name) -> Kind {
+        let text = scalar.string
+        guard scalar.style == .plain || scalar.style == .any else { return .string(text) }
+        switch tag {
+        case .null: return .null
+        case .bool: return .bool(text.lowercased() == "true")
+        case .int:
+            let digits = text.replacingOccurrences(of: "_", with: "")
+            if let value = UInt64(digits) { return .uint(value) }
+            if let value = Int64(digits) { return .int(value) }
+            return .string(text)
+        case .float: return Double(text).map(Kind.double) ?? .string(text)
+        default: return .string(text)
+        }
+    }
+
+    /// "a string", "a list", …: for error messages.
+    var typeName: String {
+        switch kind {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .int, .uint: "an integer"
+        case .double: "a number"
+        case .string: "a string"
+        case .array: "a list"
+        case .object: "a mapping"
+        }
+    }
+
+    var string: String? { if case .string(let s) = kind { s } else { nil } }
+    var bool: Bool? { if case .bool(let b) = kind { b } else { nil } }
+    var array: [TreefileNode]? { if case .array(let a) = kind { a } else { nil } }
+    var entries: [Entry]? { if case .object(let o) = kind { o } else { nil } }
+
+    /// The value as plain JSON (for free-form fields such as `metadata`).
+    var json: JSONValue {
+        switch kind {
+        case .null: .null
+        case .bool(let b): .bool(b)
+        case .int(let i): .int(i)
+        case .uint(let u): .uint(u)
+        case .double(let d): .double(d)
+        case .string(let s): .string(s)
+        case .array(let items): .array(items.map(\.json))
+        case .object(let entries): .object(entries.map { ($0.key, $0.value.json) })
+        }
+    }
+}
