@@ -17,9 +17,9 @@ struct ComposeHarness {
     var database: URL { dir.path("repo.builds.sqlite") }
 
     /// A treefile asking for `packages` from `repository` (default: the fixtures).
-    func treefile(_ packages: [String], repository: URL? = nil, in folder: String = "tf") throws -> URL {
+    func treefile(_ packages: [String], repository: URL? = nil, extra: String = "", in folder: String = "tf") throws -> URL {
         try FixtureTreefile.write(packages: packages, ref: ref, repository: repository ?? Fixtures.repository(),
-                                  in: dir.path(folder))
+                                  extra: extra, in: dir.path(folder))
     }
 
     func compose(_ treefile: URL, _ extra: [String] = []) throws -> Command.Result {

@@ -82,7 +82,7 @@ public final class TemporaryDirectory: @unchecked Sendable {
 public enum FixtureTreefile {
     @discardableResult
     public static func write(packages: [String], ref: String = "fixture/x86_64/test", repository: URL,
-                             repoID: String = "fixtures", in folder: URL) throws -> URL {
+                             repoID: String = "fixtures", extra: String = "", in folder: URL) throws -> URL {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try """
             [\(repoID)]
@@ -100,7 +100,7 @@ public enum FixtureTreefile {
               - \(repoID)
             packages:
             \(list)
-
+            \(extra)
             """.write(to: treefile, atomically: true, encoding: .utf8)
         return treefile
     }

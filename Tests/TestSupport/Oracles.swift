@@ -2,14 +2,14 @@ import Foundation
 
 /// The stock tools' answers, which treeforge's results are checked against.
 public enum Oracle {
-    /// The packages dnf would install for the request on a repository, with
-    /// weak dependencies on (dnf's default), as sorted NEVRAs.
-    public static func dnfResolve(_ packages: [String], repository: URL) throws -> [String] {
+    /// The packages dnf would install for the request on a repository, as
+    /// sorted NEVRAs (weak dependencies on by default, as dnf's own default).
+    public static func dnfResolve(_ packages: [String], repository: URL, weakDependencies: Bool = true) throws -> [String] {
         let scratch = try TemporaryDirectory("dnf")
         let result = try Command.run([
             "dnf", "--installroot=\(scratch.url.path)", "--setopt=reposdir=/nonexistent",
             "--setopt=cachedir=\(scratch.url.path)/cache", "--repofrompath=fx,file://\(repository.path)",
-            "--repo=fx", "--releasever=1", "--nogpgcheck", "--setopt=install_weak_deps=True",
+            "--repo=fx", "--releasever=1", "--nogpgcheck", "--setopt=install_weak_deps=\(weakDependencies ? "True" : "False")",
             "--assumeno", "install",
         ] + packages)
         // --assumeno makes dnf exit 1 ("Operation aborted"); read its table.

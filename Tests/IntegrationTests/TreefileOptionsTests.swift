@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Treefile settings the pipeline acts on, and `--print-only`, through the
+/// treeforge executable.
+@Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
+struct TreefileOptionsTests {
+    @Test func recommendsFalseLeavesOutWeakDependencies() throws {
+        let harness = try ComposeHarness("recommends")
+        try harness.composeOK(try harness.treefile(Fixtures.defaultRequest, extra: "recommends: false\n"))
+        let checkout = harness.dir.path("checkout")
+        try Oracle.ostree(harness.repo, ["checkout", "-U", harness.ref, checkout.path])
+        let installed = try Oracle.rpmQueryAll(root: checkout)
+        #expect(!installed.contains("fixture-extras-1.0-1.noarch"))
+        #expect(installed == (try Oracle.dnfResolve(Fixtures.defaultRequest, repository: Fixtures.repository(), weakDependencies: false)))
+    }
+
+    @Test func documentationFalseLeavesOutDocFiles() throws {
+        let harness = try ComposeHarness("docs")
+        try harness.composeOK(try harness.treefile(["fixture-app"], extra: "documentation: false\n"))
+        let listing = try Oracle.ostree(harness.repo, ["ls", "-R", harness.ref, "/usr/share"])
+        #expect(!listing.contains("/usr/share/doc/fixture-app/README"))
+        #expect(listing.contains("/usr/share/fixture-app/data/README"))
+
+        let withDocs = try ComposeHarness("docs")
+        try withDocs.composeOK(try withDocs.treefile(["fixture-app"]))
+        #expect(try Oracle.ostree(withDocs.repo, ["ls", "-R", withDocs.ref, "/usr/share"]).contains("/usr/share/doc/fixture-app/README"))
+    }
+
+    @Test func settingsNotActedOnStopTheCompose() throws {
+        let harness = try ComposeHarness("unsupported")
+        try harness.composeOK(try harness.treefile(["fixture-oldtool"], in: "good"))
+        try harness.expectFailure(try harness.treefile(["fixture-app"], extra: "units: [foo.service]\n"), stage: "load",
+                                  mentions: ["does not act on these settings yet", "`units`", "treefile.yaml:"])
+    }
+
+    @Test func printOnlyPrintsTheFlattenedTreefile() throws {
+        let folder = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/treefiles/coreos-like")
+        let result = try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", "--print-only", "--arch", "s390x",
+                                      folder.appendingPathComponent("manifest.yaml").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == (try String(contentsOf: folder.appendingPathComponent("expected-s390x.json"), encoding: .utf8)))
+
+        let overridden = try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", "--print-only", "--canonical",
+                                          "--var", "stream=stable", folder.appendingPathComponent("manifest.yaml").path])
+        #expect(overridden.stdout.contains(#""ref":"fedora/x86_64/coreos/stable""#))
+        #expect(!overridden.stdout.contains("composefs"), "next.yaml is only for testing-devel")
+    }
+
+    @Test func printOnlyErrorsExitNonZero() throws {
+        let dir = try TemporaryDirectory("print-only")
+        let file = try dir.write("t.yaml", "ref: r\nconditional-include:\n  - if: nope == 1\n    include: x.yaml\n")
+        let result = try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", "--print-only", file.path])
+        #expect(result.status != 0)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.hasPrefix("error: load: \(file.path):3:9: condition `nope == 1`: undefined variable `nope`"))
+        let badVar = try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", "--print-only", "--var", "basearch=s390x", file.path])
+        #expect(badVar.status != 0)
+        #expect(badVar.stderr.contains("reserved variable basearch"))
+    }
+}
