@@ -15,12 +15,8 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
 /// YAML parser, which gives JSON errors a line and column too).
 struct TreefileNode {
     indirect enum Kind {
-        case null
-        case bool(Bool)
-        case int(Int64)
-        case uint(UInt64)
-        case double(Double)
-        case string(String)
+        /// null, a boolean, a number or a string.
+        case scalar(JSONValue)
         case array([TreefileNode])
         case object([Entry])
     }
@@ -83,47 +79,43 @@ struct TreefileNode {
 
     private static func scalarKind(_ scalar: Node.Scalar, tag: Tag.Name) -> Kind {
         let text = scalar.string
-        guard scalar.style == .plain || scalar.style == .any else { return .string(text) }
+        guard scalar.style == .plain || scalar.style == .any else { return .scalar(.string(text)) }
         switch tag {
-        case .null: return .null
-        case .bool: return .bool(text.lowercased() == "true")
+        case .null: return .scalar(.null)
+        case .bool: return .scalar(.bool(text.lowercased() == "true"))
         case .int:
             let digits = text.replacingOccurrences(of: "_", with: "")
-            if let value = UInt64(digits) { return .uint(value) }
-            if let value = Int64(digits) { return .int(value) }
-            return .string(text)
-        case .float: return Double(text).map(Kind.double) ?? .string(text)
-        default: return .string(text)
+            if let value = UInt64(digits) { return .scalar(.uint(value)) }
+            if let value = Int64(digits) { return .scalar(.int(value)) }
+            return .scalar(.string(text))
+        case .float: return .scalar(Double(text).map(JSONValue.double) ?? .string(text))
+        default: return .scalar(.string(text))
         }
     }
 
     /// "a string", "a list", …: for error messages.
     var typeName: String {
         switch kind {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .int, .uint: "an integer"
-        case .double: "a number"
-        case .string: "a string"
+        case .scalar(.null): "null"
+        case .scalar(.bool): "a boolean"
+        case .scalar(.int), .scalar(.uint): "an integer"
+        case .scalar(.string): "a string"
+        case .scalar: "a number"
         case .array: "a list"
         case .object: "a mapping"
         }
     }
 
-    var string: String? { if case .string(let s) = kind { s } else { nil } }
-    var bool: Bool? { if case .bool(let b) = kind { b } else { nil } }
+    var scalar: JSONValue? { if case .scalar(let value) = kind { value } else { nil } }
+    var string: String? { scalar?.string }
+    var bool: Bool? { scalar?.bool }
     var array: [TreefileNode]? { if case .array(let a) = kind { a } else { nil } }
     var entries: [Entry]? { if case .object(let o) = kind { o } else { nil } }
 
     /// The value as plain JSON (for free-form fields such as `metadata`).
     var json: JSONValue {
         switch kind {
-        case .null: .null
-        case .bool(let b): .bool(b)
-        case .int(let i): .int(i)
-        case .uint(let u): .uint(u)
-        case .double(let d): .double(d)
-        case .string(let s): .string(s)
+        case .scalar(let value): value
         case .array(let items): .array(items.map(\.json))
         case .object(let entries): .object(entries.map { ($0.key, $0.value.json) })
         }

@@ -21,7 +21,7 @@ struct ValueReader {
             guard let b = node.bool else { throw expected("true or false") }
             return .bool(b)
         case .uint32:
-            guard case .uint(let u) = node.kind, u <= UInt64(UInt32.max) else { throw expected("an unsigned 32-bit integer") }
+            guard case .uint(let u) = node.scalar, u <= UInt64(UInt32.max) else { throw expected("an unsigned 32-bit integer") }
             return .uint(u)
         case .strings:
             return .array(try strings(node, key: key).map(JSONValue.string))
@@ -59,7 +59,7 @@ struct ValueReader {
             guard s == "2014" || s == "2024" else { throw error(node.location, "unknown edition \"\(s)\" (known: \"2014\", \"2024\")") }
             return .string(s)
         case .releasever:
-            switch node.kind {
+            switch node.scalar {
             case .uint(let u): return .uint(u)
             case .string(let s): return .string(s)
             default: throw expected("an unsigned integer or a string")
@@ -67,7 +67,7 @@ struct ValueReader {
         case .variables:
             guard let entries = node.entries else { throw expected("a mapping of names to values") }
             return .object(try entries.sorted { $0.key < $1.key }.map { entry in
-                switch entry.value.kind {
+                switch entry.value.scalar {
                 case .bool(let b): return (entry.key, .bool(b))
                 case .uint(let u): return (entry.key, .uint(u))
                 case .string(let s): return (entry.key, .string(s))
@@ -174,10 +174,10 @@ struct ValueReader {
 
     /// A uid/gid: for users also `[uid]` or `[uid, gid]`.
     private func checkID(_ node: TreefileNode, users: Bool, key: String) throws -> JSONValue {
-        if case .uint(let id) = node.kind, id <= UInt64(UInt32.max) { return .uint(id) }
+        if case .uint(let id) = node.scalar, id <= UInt64(UInt32.max) { return .uint(id) }
         if users, let items = node.array, (1...2).contains(items.count) {
             return .array(try items.map { item in
-                guard case .uint(let id) = item.kind, id <= UInt64(UInt32.max) else {
+                guard case .uint(let id) = item.scalar, id <= UInt64(UInt32.max) else {
                     throw error(item.location, "`\(key)` ids must be unsigned 32-bit integers")
                 }
                 return .uint(id)
