@@ -45,6 +45,34 @@ static inline int csolv_repomd_entry(Repo *repo, const char *type,
     return found;
 }
 
+/* Makes these packages invisible to the solver (pool->considered), as dnf's
+ * excludes do. Call before pool_createwhatprovides. */
+static inline void csolv_exclude(Pool *pool, const Id *ids, int count)
+{
+    if (!pool->considered) {
+        pool->considered = solv_calloc(1, sizeof(Map));
+        map_init(pool->considered, pool->nsolvables);
+        MAPSETALL(pool->considered);
+    }
+    for (int i = 0; i < count; i++)
+        MAPCLR(pool->considered, ids[i]);
+}
+
+/* Indexes file provides and builds whatprovides, then lists the file
+ * dependencies (e.g. /usr/share/foo) that no loaded package provides: with
+ * primary.xml alone these are the ones that need filelists.xml. */
+static inline void csolv_prepare(Pool *pool, Queue *unprovided_files)
+{
+    Queue files;
+    queue_init(&files);
+    pool_addfileprovides_queue(pool, &files, 0);
+    pool_createwhatprovides(pool);
+    for (int i = 0; i < files.count; i++)
+        if (!pool->whatprovidesdata[pool_whatprovides(pool, files.elements[i])])
+            queue_push(unprovided_files, files.elements[i]);
+    queue_free(&files);
+}
+
 static inline const char *csolv_repomd_revision(Repo *repo)
 {
     return repo_lookup_str(repo, SOLVID_META, REPOSITORY_REVISION);

@@ -15,6 +15,8 @@ public struct PackageInfo: Codable, Hashable, Sendable {
     public let checksum: String?
     public let downloadSize: UInt64
     public let installSize: UInt64
+    /// The source RPM's file name, when the metadata gives it.
+    public var sourceRPM: String? = nil
 
     /// name-[epoch:]version-release.arch, epoch shown only when set, as dnf prints it.
     public var nevra: String {
@@ -56,6 +58,7 @@ public struct PackageInfo: Codable, Hashable, Sendable {
         }
         downloadSize = solvable_lookup_num(s, Id(SOLVABLE_DOWNLOADSIZE.rawValue), 0)
         installSize = solvable_lookup_num(s, Id(SOLVABLE_INSTALLSIZE.rawValue), 0)
+        sourceRPM = solvable_lookup_sourcepkg(s).map { String(cString: $0) }
     }
 
     /// Splits libsolv's "[epoch:]version[-release]".

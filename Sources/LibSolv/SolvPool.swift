@@ -25,19 +25,45 @@ public final class SolvPool {
 
     deinit { pool_free(raw) }
 
-    /// Adds an empty repository; fill it with `SolvRepository.add…`.
-    public func addRepository(name: String, priority: Int32 = 0) -> SolvRepository {
+    /// Adds an empty repository; fill it with `SolvRepository.add…`. A higher
+    /// `priority` wins outright; among equals a higher `subpriority` is preferred.
+    public func addRepository(name: String, priority: Int32 = 0, subpriority: Int32 = 0) -> SolvRepository {
         let repo = repo_create(raw, name)!
         repo.pointee.priority = priority
+        repo.pointee.subpriority = subpriority
         return SolvRepository(pool: self, raw: repo)
+    }
+
+    /// Hides packages from the solver and from queries (dnf's excludes): a
+    /// requirement only they satisfy becomes a problem, a weak one is dropped.
+    /// Call after loading and before `prepareForSolving`.
+    public func exclude(_ packages: [SolvableID]) {
+        guard !packages.isEmpty else { return }
+        let ids = packages.map(\.rawValue)
+        ids.withUnsafeBufferPointer { csolv_exclude(raw, $0.baseAddress, Int32($0.count)) }
+    }
+
+    /// Every package of every repository, for filtering by name or repo.
+    public var allPackages: [SolvableID] {
+        var out: [SolvableID] = []
+        for p in 2..<Int(raw.pointee.nsolvables) {
+            let s = raw.pointee.solvables.advanced(by: p)
+            if s.pointee.repo != nil { out.append(SolvableID(rawValue: Int32(p))) }
+        }
+        return out
     }
 
     /// Must run after every repository is loaded and before solving: it
     /// indexes file provides (so `Requires: /bin/sh` resolves) and builds the
-    /// whatprovides index.
-    public func prepareForSolving() {
-        pool_addfileprovides(raw)
-        pool_createwhatprovides(raw)
+    /// whatprovides index. Returns the file dependencies nothing provides —
+    /// with primary metadata only, the sign that file lists are needed.
+    @discardableResult
+    public func prepareForSolving() -> [String] {
+        var unprovided = Queue()
+        queue_init(&unprovided)
+        defer { queue_free(&unprovided) }
+        csolv_prepare(raw, &unprovided)
+        return (0..<Int(unprovided.count)).map { String(cString: pool_dep2str(raw, unprovided.elements[$0])) }
     }
 
     public var lastError: String { String(cString: pool_errstr(raw)) }

@@ -16,11 +16,14 @@ struct ComposeTreeCommand: ParsableCommand {
     @Option(help: "Scratch folder for the root and logs (default: a fresh folder in /var/tmp, removed on success).")
     var workdir: String?
 
-    @Option(help: "Folder for caches that make the next compose faster (parsed repository metadata).")
-    var cachedir: String?
+    @Option(help: "The commit's version (default: YYYYMMDD.N, counting up from the ref's previous version).")
+    var version: String?
 
     @Flag(help: "Print the resolved transaction and stop.")
     var dryRun = false
+
+    @Flag(help: "With --dry-run: print the transaction as JSON.")
+    var json = false
 
     @Flag(help: "Print the flattened treefile as JSON (rpm-ostree's --print-only) and stop.")
     var printOnly = false
@@ -28,48 +31,30 @@ struct ComposeTreeCommand: ParsableCommand {
     @Flag(help: "With --print-only: sorted keys and no whitespace (the form the input hash uses).")
     var canonical = false
 
-    @Option(help: "The base architecture to flatten and resolve for (default: this machine's).")
-    var arch: String?
-
-    @Option(name: .customLong("var"), help: ArgumentHelp("Set a treefile variable (wins over the treefile's).", valueName: "NAME=VALUE"))
-    var variables: [String] = []
-
-    @Option(name: .customLong("ex-lockfile"), help: ArgumentHelp("An rpm-ostree lockfile (repeatable; later files win).", valueName: "FILE"))
-    var lockfiles: [String] = []
-
-    @Option(help: "The commit's version (default: YYYYMMDD.N, counting up from the ref's previous version).")
-    var version: String?
+    @OptionGroup(title: "Treefile") var treefileOptions: TreefileOptions
+    @OptionGroup(title: "Repositories") var repositoryOptions: RepositoryOptions
+    @OptionGroup(title: "Lockfiles") var lockfileOptions: LockfileOptions
 
     func run() throws {
-        let variables = try TreefileVariable.parse(self.variables)
         let output = TerminalOutput()
-        if printOnly {
-            do {
-                let loader = TreefileLoader(basearch: arch ?? Resolver.hostArchitecture, variables: variables)
-                let treefile = try loader.load(URL(fileURLWithPath: treefile))
-                if !lockfiles.isEmpty { _ = try Lockfile.load(lockfiles.map { URL(fileURLWithPath: $0) }) }
-                print(canonical ? treefile.config.canonicalJSON : treefile.printed)
-            } catch let error as ComposeError {
-                output.printError(error)
-                throw ExitCode.failure
-            }
-            return
-        }
-        var options = ComposeOptions(
-            treefile: URL(fileURLWithPath: treefile),
-            repo: URL(fileURLWithPath: repo),
-            helperExecutable: SelfExecutable.url)
-        options.workdir = workdir.map { URL(fileURLWithPath: $0) }
-        options.cachedir = cachedir.map { URL(fileURLWithPath: $0) }
-        options.dryRun = dryRun
-        options.version = version
-        options.variables = variables
-        options.lockfiles = lockfiles.map { URL(fileURLWithPath: $0) }
-        if let arch { options.basearch = arch }
         do {
+            if printOnly { return try printTreefile() }
+            var options = ComposeOptions(
+                treefile: URL(fileURLWithPath: treefile), repo: URL(fileURLWithPath: repo),
+                helperExecutable: SelfExecutable.url)
+            options.workdir = workdir.map { URL(fileURLWithPath: $0) }
+            options.dryRun = dryRun
+            options.version = version
+            try treefileOptions.apply(to: &options)
+            repositoryOptions.apply(to: &options)
+            lockfileOptions.apply(to: &options)
             switch try Compose(options: options, progress: output.progress).run() {
+            case .dryRun(let plan) where json:
+                print(try TransactionJSON.encode(plan))
             case .dryRun(let plan):
                 output.printTransaction(treefile: plan.treefile, set: plan.packages)
+            case .downloaded(let plan):
+                print("Downloaded \(plan.packages.packages.count) packages for \(plan.treefile.ref) into the cache")
             case .committed(let summary):
                 output.printSummary(summary)
             }
@@ -77,6 +62,65 @@ struct ComposeTreeCommand: ParsableCommand {
             output.printError(error)
             throw ExitCode.failure
         }
+    }
+
+    private func printTreefile() throws {
+        let loader = TreefileLoader(basearch: treefileOptions.arch ?? Resolver.hostArchitecture,
+                                    variables: try TreefileVariable.parse(treefileOptions.variables))
+        let treefile = try loader.load(URL(fileURLWithPath: treefile))
+        if !lockfileOptions.lockfiles.isEmpty { _ = try Lockfile.load(lockfileOptions.lockfiles.map { URL(fileURLWithPath: $0) }) }
+        print(canonical ? treefile.config.canonicalJSON : treefile.printed)
+    }
+}
+
+struct TreefileOptions: ParsableArguments {
+    @Option(help: "The base architecture to flatten and resolve for (default: this machine's).")
+    var arch: String?
+
+    @Option(name: .customLong("var"), help: ArgumentHelp("Set a treefile variable (wins over the treefile's).", valueName: "NAME=VALUE"))
+    var variables: [String] = []
+
+    func apply(to options: inout ComposeOptions) throws {
+        options.variables = try TreefileVariable.parse(variables)
+        if let arch { options.basearch = arch }
+    }
+}
+
+struct RepositoryOptions: ParsableArguments {
+    @Option(help: "Cache for remote repositories and parsed metadata (default for remote ones: /var/cache/treeforge).")
+    var cachedir: String?
+
+    @Flag(help: "Use only the cache for remote repositories: no network.")
+    var cacheOnly = false
+
+    @Flag(help: "Fetch repository metadata and packages into the cache, then stop.")
+    var downloadOnly = false
+
+    @Option(help: "Seconds to wait for an HTTP answer before trying again (3 attempts).")
+    var httpTimeout: Double = 30
+
+    func apply(to options: inout ComposeOptions) {
+        options.cachedir = cachedir.map { URL(fileURLWithPath: $0) }
+        options.cacheOnly = cacheOnly
+        options.downloadOnly = downloadOnly
+        options.httpTimeout = httpTimeout
+    }
+}
+
+struct LockfileOptions: ParsableArguments {
+    @Option(name: .customLong("ex-lockfile"), help: ArgumentHelp("An rpm-ostree lockfile (repeatable; later files win).", valueName: "FILE"))
+    var lockfiles: [String] = []
+
+    @Flag(name: .customLong("ex-lockfile-strict"), help: "Install nothing that the lockfiles do not lock.")
+    var strict = false
+
+    @Option(name: .customLong("ex-write-lockfile-to"), help: ArgumentHelp("Write the resolved set as a lockfile (dry runs too).", valueName: "FILE"))
+    var writeTo: String?
+
+    func apply(to options: inout ComposeOptions) {
+        options.lockfiles = lockfiles.map { URL(fileURLWithPath: $0) }
+        options.lockfileStrict = strict
+        options.writeLockfileTo = writeTo.map { URL(fileURLWithPath: $0) }
     }
 }
 

@@ -26,13 +26,20 @@ struct TerminalOutput {
 
     func printTransaction(treefile: Treefile, set: ResolvedSet) {
         print("Resolved \(treefile.ref): \(set.packages.count) packages from \(set.repos.map(\.id).joined(separator: ", "))")
-        let rows = set.packages.sorted { $0.nevra < $1.nevra }
-        let width = rows.map(\.nevra.count).max() ?? 0
-        for package in rows {
-            print("  " + package.nevra.padding(toLength: width, withPad: " ", startingAt: 0)
-                  + "  \(package.repository)  \(Self.bytes(package.downloadSize))")
+        let rows = set.packages.sorted { $0.nevra < $1.nevra }.map {
+            [$0.nevra, $0.repository, Self.bytes($0.downloadSize), Self.bytes($0.installSize)]
         }
-        print("Download size: \(Self.bytes(set.downloadSize)); installed size: \(Self.bytes(set.installSize))")
+        let header = ["Package", "Repository", "Download", "Installed"]
+        let widths = (0..<4).map { column in ([header] + rows).map { $0[column].count }.max()! }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { column, cell in
+                column < 2 ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - cell.count) + cell
+            }.joined(separator: "  ")
+        }
+        print("  " + line(header))
+        for row in rows { print("  " + line(row)) }
+        print("Total: download \(Self.bytes(set.downloadSize)), installed \(Self.bytes(set.installSize))")
     }
 
     func printError(_ error: ComposeError) {

@@ -48,10 +48,30 @@ import TestSupport
         #expect(error.message.contains("no baseurl"))
     }
 
-    @Test func httpIsNotSupportedYet() throws {
-        try dir.write("a.repo", "[base]\nbaseurl=https://example.invalid/repo\n")
+    @Test func readsDnfSelectionKeys() throws {
+        try dir.write("a.repo", """
+            [remote]
+            baseurl=https://example.invalid/$releasever/repo
+            priority=10
+            cost = 500
+            excludepkgs=kernel*, foo bar
+            includepkgs=
+            gpgcheck=1
+            gpgkey=file:///etc/pki/a.gpg file:///etc/pki/b.gpg
+            """)
+        let repo = try #require(try reader.definitions(in: dir.url)["remote"])
+        #expect(repo.baseURL.absoluteString == "https://example.invalid/40/repo/")
+        #expect(repo.isRemote)
+        #expect(repo.priority == 10 && repo.cost == 500)
+        #expect(repo.excludePackages == ["kernel*", "foo", "bar"])
+        #expect(repo.includePackages.isEmpty)
+        #expect(repo.gpgkeys == ["file:///etc/pki/a.gpg", "file:///etc/pki/b.gpg"])
+    }
+
+    @Test func rejectsANonNumericPriority() throws {
+        try dir.write("a.repo", "[base]\nbaseurl=/a\npriority=high\n")
         let error = try #require(throws: ComposeError.self) { try reader.definitions(in: dir.url) }
-        #expect(error.message.contains("http(s) repositories are not supported yet"))
+        #expect(error.message.contains("`priority` of repository `base` must be a whole number"))
     }
 
     @Test func rejectsGarbageLines() throws {

@@ -8,11 +8,17 @@ public struct ComposeOptions: Sendable {
     /// Scratch space; a fresh temporary folder when nil (removed after a
     /// successful compose, kept after a failed one for inspection).
     public var workdir: URL?
-    /// Where parsed repository metadata is cached (libsolv `.solv` files
-    /// keyed by repomd.xml's checksum); no cache when nil.
+    /// Where remote repositories and parsed metadata (libsolv `.solv` files
+    /// keyed by repomd.xml's checksum) are cached.
     public var cachedir: URL?
+    /// Use only the cache for remote repositories: no network.
+    public var cacheOnly = false
+    /// Seconds per HTTP attempt.
+    public var httpTimeout: TimeInterval = 30
     /// Print the resolved transaction and stop: nothing installed, committed or recorded.
     public var dryRun = false
+    /// Fetch metadata and packages into the cache, then stop.
+    public var downloadOnly = false
     /// The commit's version; automatic (`YYYYMMDD.N`) when nil.
     public var version: String?
     public var basearch = Resolver.hostArchitecture
@@ -20,6 +26,10 @@ public struct ComposeOptions: Sendable {
     public var variables: [String: JSONValue] = [:]
     /// rpm-ostree lockfiles (`--ex-lockfile`), merged in order.
     public var lockfiles: [URL] = []
+    /// With lockfiles: install nothing that is not locked.
+    public var lockfileStrict = false
+    /// Write the resolved set as an rpm-ostree lockfile (dry runs too).
+    public var writeLockfileTo: URL?
     /// The treeforge executable, for the rpm child process.
     public var helperExecutable: URL
 
@@ -33,6 +43,7 @@ public struct ComposeOptions: Sendable {
 /// What a compose produced.
 public enum ComposeOutcome: Sendable {
     case dryRun(ComposePlan)
+    case downloaded(ComposePlan)
     case committed(ComposeSummary)
 }
 
@@ -58,9 +69,19 @@ public final class Compose {
         self.progress = progress
     }
 
+    var access: RepositoryAccess {
+        RepositoryAccess(cachedir: options.cachedir, cacheOnly: options.cacheOnly, timeout: options.httpTimeout)
+    }
+
     public func run() throws -> ComposeOutcome {
         if options.dryRun {
             return .dryRun(try plan(StageTimer(progress: progress)))
+        }
+        if options.downloadOnly {
+            let timer = StageTimer(progress: progress)
+            let plan = try plan(timer)
+            _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
+            return .downloaded(plan)
         }
         let store = try BuildStore(repoPath: options.repo)
         let buildID = try store.start(treefilePath: options.treefile.standardizedFileURL.path)
@@ -72,6 +93,7 @@ public final class Compose {
                     $0.treefileSHA256 = treefile.sha256
                 }
             }
+            _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
             let workdir = try makeWorkdir()
             var installer = Installer(helperExecutable: options.helperExecutable, workdir: workdir)
             installer.documentation = plan.treefile.config.documentation
@@ -117,13 +139,15 @@ public final class Compose {
         let treefile = try timer.time(.load) { try loader.run(options.treefile, progress: progress) }
         try loaded(treefile)
         for warning in try treefile.checkComposable() { progress.warning(warning) }
+        var resolver = Resolver(basearch: options.basearch, access: access)
         if !options.lockfiles.isEmpty {
-            let lockfile = try Lockfile.load(options.lockfiles)
-            throw ComposeError(.resolve, subject: options.lockfiles.map(\.path).joined(separator: ", "),
-                               "the lockfiles were read (\(lockfile.packages.count) locked packages) but the resolver does not apply lockfiles yet")
+            resolver.lockfile = try Lockfile.load(options.lockfiles)
+            resolver.lockfileStrict = options.lockfileStrict
         }
-        let resolver = Resolver(basearch: options.basearch, cachedir: options.cachedir)
         let packages = try timer.time(.resolve) { try resolver.run(treefile, progress: progress) }
+        if let target = options.writeLockfileTo {
+            try Lockfile.write(packages, to: target)
+        }
         return ComposePlan(treefile: treefile, packages: packages)
     }
 

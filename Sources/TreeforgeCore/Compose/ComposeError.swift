@@ -1,6 +1,6 @@
 /// The stages of a compose, in pipeline order.
 public enum Stage: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
-    case load, resolve, install, postprocess, commit, record
+    case load, resolve, download, install, postprocess, commit, record
     public var description: String { rawValue }
 }
 

@@ -30,6 +30,11 @@ public struct Installer {
             throw ComposeError(.install, subject: root.path,
                                "installing needs root: librpm chroots into the new root to run scriptlets and sets file owners")
         }
+        let signed = set.repos.filter(\.gpgcheck).map(\.id)
+        if let package = set.packages.first(where: { signed.contains($0.repository) }) {
+            throw ComposeError(.install, subject: "repo \(package.repository)",
+                               "the repository asks for signature checks (gpgcheck=1), which treeforge does not perform yet; set gpgcheck=0 in its .repo file to install without them")
+        }
         try verifyFiles(set.packages)
         if let leftover = try? FileManager.default.contentsOfDirectory(atPath: root.path), !leftover.isEmpty {
             throw ComposeError(.install, subject: root.path, "the root to install into is not empty")

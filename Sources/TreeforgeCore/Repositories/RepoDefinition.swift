@@ -4,9 +4,21 @@ import Foundation
 public struct RepoDefinition: Sendable, Equatable {
     public var id: String
     public var name: String
+    /// A `file://` URL (a local folder) or an `http(s)://` URL.
     public var baseURL: URL
     public var enabled: Bool
     public var gpgcheck: Bool
+    public var gpgkeys: [String] = []
+    /// dnf's priority: a lower number wins outright (default 99).
+    public var priority: Int = 99
+    /// dnf's cost: among equal priorities the cheaper repository is preferred (default 1000).
+    public var cost: Int = 1000
+    /// Package name globs never taken from this repository.
+    public var excludePackages: [String] = []
+    /// When set, only package names matching these globs are taken from it.
+    public var includePackages: [String] = []
+
+    public var isRemote: Bool { !baseURL.isFileURL }
     /// The `.repo` file and line that defined it, for error messages.
     public var definedAt: String
 }
@@ -61,11 +73,23 @@ public struct RepoFileReader: Sendable {
             guard let base = section.values["baseurl"]?.split(separator: " ").first.map(String.init) else {
                 throw ComposeError(.resolve, subject: at, "repository `\(section.id)` has no baseurl (metalink and mirrorlist are not supported)")
             }
+            func number(_ key: String, default fallback: Int) throws -> Int {
+                guard let text = section.values[key] else { return fallback }
+                guard let value = Int(text) else {
+                    throw ComposeError(.resolve, subject: at, "`\(key)` of repository `\(section.id)` must be a whole number, not \(text)")
+                }
+                return value
+            }
             return RepoDefinition(
                 id: section.id, name: section.values["name"] ?? section.id,
                 baseURL: try baseURL(base, relativeTo: file.deletingLastPathComponent(), at: at),
                 enabled: Self.bool(section.values["enabled"], default: true),
                 gpgcheck: Self.bool(section.values["gpgcheck"], default: false),
+                gpgkeys: Self.list(section.values["gpgkey"]),
+                priority: try number("priority", default: 99),
+                cost: try number("cost", default: 1000),
+                excludePackages: Self.list(section.values["excludepkgs"] ?? section.values["exclude"]),
+                includePackages: Self.list(section.values["includepkgs"]),
                 definedAt: at)
         }
     }
@@ -77,7 +101,10 @@ public struct RepoFileReader: Sendable {
             return URL(fileURLWithPath: String(value.dropFirst("file://".count)))
         }
         if value.hasPrefix("http://") || value.hasPrefix("https://") {
-            throw ComposeError(.resolve, subject: at, "http(s) repositories are not supported yet: \(value) (use a file:// mirror)")
+            guard let url = URL(string: value.hasSuffix("/") ? value : value + "/") else {
+                throw ComposeError(.resolve, subject: at, "not a valid URL: \(value)")
+            }
+            return url
         }
         if value.contains("://") {
             throw ComposeError(.resolve, subject: at, "unsupported baseurl scheme: \(value)")
@@ -89,6 +116,11 @@ public struct RepoFileReader: Sendable {
         var out = value.replacingOccurrences(of: "$basearch", with: basearch)
         if let releasever { out = out.replacingOccurrences(of: "$releasever", with: releasever) }
         return out
+    }
+
+    /// dnf lists: separated by commas and/or whitespace.
+    static func list(_ value: String?) -> [String] {
+        (value ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
     }
 
     static func bool(_ value: String?, default fallback: Bool) -> Bool {

@@ -1,75 +1,80 @@
 import Foundation
 import LibSolv
 
-/// Loads one rpm-md repository into a pool, verifying each metadata file
-/// against the checksum repomd.xml gives for it (libsolv does not check).
+/// Loads one rpm-md repository into a pool: repomd.xml, then primary (and
+/// filelists when asked), each checked against the checksum repomd.xml gives
+/// for it (libsolv does not check). The parsed result is cached as a libsolv
+/// `.solv` file keyed by repomd.xml's own checksum, which names every
+/// metadata file by checksum: a warm load parses no XML.
 struct RepositoryLoader {
     let pool: SolvPool
-    let cachedir: URL?
+    let access: RepositoryAccess
+    /// Where `.solv` files go; nil: no cache.
+    let solvCache: URL?
 
-    func load(_ definition: RepoDefinition) throws -> RepoState {
-        let base = definition.baseURL
+    func load(_ definition: RepoDefinition, withFilelists: Bool) throws -> RepoState {
         let subject = "repo \(definition.id)"
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: base.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ComposeError(.resolve, subject: subject, "repository directory \(base.path) does not exist (defined at \(definition.definedAt))")
+        if !definition.isRemote {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: definition.baseURL.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ComposeError(.resolve, subject: subject, "repository directory \(definition.baseURL.path) does not exist (defined at \(definition.definedAt))")
+            }
         }
-        let repomd = base.appendingPathComponent("repodata/repomd.xml").path
-        guard FileManager.default.fileExists(atPath: repomd) else {
-            throw ComposeError(.resolve, subject: subject, "\(repomd) does not exist: not an rpm-md repository (run createrepo_c on it)")
+        let repomd = try access.repomd(of: definition)
+        guard FileManager.default.fileExists(atPath: repomd.path) else {
+            throw ComposeError(.resolve, subject: subject, "\(repomd.path) does not exist: not an rpm-md repository (run createrepo_c on it)")
         }
-        // repomd.xml names every metadata file by checksum, so its own
-        // checksum identifies the parsed result exactly.
-        let cacheFile = try cachedir.map { dir -> URL in
-            let key = try Checksum.sha256.hex(ofFileAt: repomd)
-            return dir.appendingPathComponent("solv/\(definition.id)-\(key).solv")
+        // dnf: a lower priority number wins; among equals, a lower cost.
+        let repo = pool.addRepository(name: definition.id, priority: Int32(-definition.priority), subpriority: Int32(-definition.cost))
+        let cacheFile = try solvCache.map { dir -> URL in
+            let key = try Checksum.sha256.hex(ofFileAt: repomd.path)
+            return dir.appendingPathComponent("\(definition.id)-\(key)\(withFilelists ? "-filelists" : "").solv")
         }
-        let repo = pool.addRepository(name: definition.id)
-        if let cacheFile, FileManager.default.fileExists(atPath: cacheFile.path),
-           (try? repo.addSolv(path: cacheFile.path)) != nil {
-            return RepoState(id: definition.id, path: base.path, revision: repo.revision, packageCount: repo.packageCount)
+        func state() -> RepoState {
+            RepoState(id: definition.id, path: access.localPath("", of: definition).path, revision: repo.revision,
+                      packageCount: repo.packageCount, gpgcheck: definition.gpgcheck)
+        }
+        if let cacheFile, FileManager.default.fileExists(atPath: cacheFile.path), (try? repo.addSolv(path: cacheFile.path)) != nil {
+            return state()
         }
         do {
-            try repo.addRepomd(path: repomd)
+            try repo.addRepomd(path: repomd.path)
         } catch {
             throw ComposeError(.resolve, subject: subject, "cannot read repomd.xml: \(error)")
         }
         guard let primary = repo.repomdEntry("primary") else {
-            throw ComposeError(.resolve, subject: subject, "\(repomd) lists no primary metadata")
+            throw ComposeError(.resolve, subject: subject, "\(repomd.path) lists no primary metadata")
         }
-        try loadVerified(primary, into: repo, base: base, extending: false, subject: subject)
-        // File dependencies outside /etc and *bin/ need the full file lists.
-        if let filelists = repo.repomdEntry("filelists") {
-            try loadVerified(filelists, into: repo, base: base, extending: true, subject: subject)
+        try loadVerified(primary, into: repo, definition: definition, extending: false)
+        if withFilelists, let filelists = repo.repomdEntry("filelists") {
+            try loadVerified(filelists, into: repo, definition: definition, extending: true)
         }
-        if let cacheFile { writeCache(repo, to: cacheFile) }
-        return RepoState(id: definition.id, path: base.path, revision: repo.revision, packageCount: repo.packageCount)
+        if let cacheFile {
+            // A cache that cannot be written costs speed, not correctness.
+            try? FileManager.default.createDirectory(at: cacheFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? repo.writeSolv(path: cacheFile.path)
+        }
+        return state()
     }
 
-    /// A cache that cannot be written costs speed, not correctness.
-    private func writeCache(_ repo: SolvRepository, to file: URL) {
-        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try? repo.writeSolv(path: file.path)
-    }
-
-    private func loadVerified(_ entry: SolvRepository.RepomdEntry, into repo: SolvRepository, base: URL,
-                              extending: Bool, subject: String) throws {
-        let path = base.appendingPathComponent(entry.location).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ComposeError(.resolve, subject: subject, "\(entry.type) metadata \(path) named by repomd.xml is missing")
-        }
+    private func loadVerified(_ entry: SolvRepository.RepomdEntry, into repo: SolvRepository, definition: RepoDefinition,
+                              extending: Bool) throws {
+        let subject = "repo \(definition.id)"
         guard let kind = entry.checksumType, let expected = entry.checksum else {
             throw ComposeError(.resolve, subject: subject, "repomd.xml gives no usable checksum for \(entry.location)")
         }
-        let actual = try kind.hex(ofFileAt: path)
-        guard actual == expected else {
+        let path: URL
+        do {
+            path = try access.verifiedFile(entry.location, of: definition, checksum: kind, expected: expected,
+                                           stage: .resolve, subject: subject)
+        } catch let error as ComposeError where error.message.contains("does not match") {
             throw ComposeError(.resolve, subject: subject,
-                               "\(entry.location) does not match repomd.xml: \(kind.rawValue) is \(actual), expected \(expected) (stale or corrupt repodata; rerun createrepo_c)")
+                               "\(entry.location) does not match repomd.xml (\(kind.rawValue) expected \(expected)): stale or corrupt repodata; rerun createrepo_c")
         }
         do {
-            try repo.addRpmmd(path: path, extending: extending)
+            try repo.addRpmmd(path: path.path, extending: extending)
         } catch {
-            throw ComposeError(.resolve, subject: subject, "cannot parse \(entry.type) metadata: \(error)")
+            throw ComposeError(.resolve, subject: subject, "cannot parse \(entry.type) metadata \(entry.location): \(error)")
         }
     }
 }

@@ -7,12 +7,15 @@ import LibSolv
 @dynamicMemberLookup
 public struct ResolvedPackage: Codable, Sendable, Hashable {
     public var info: PackageInfo
-    /// The RPM file on disk.
+    /// The RPM file on disk (for a remote repository: in the cache, once fetched).
     public var path: String
+    /// Where to fetch it from, for a remote repository.
+    public var url: String?
 
-    public init(info: PackageInfo, path: String) {
+    public init(info: PackageInfo, path: String, url: String? = nil) {
         self.info = info
         self.path = path
+        self.url = url
     }
 
     public subscript<T>(dynamicMember keyPath: KeyPath<PackageInfo, T>) -> T { info[keyPath: keyPath] }
@@ -35,4 +38,6 @@ public struct RepoState: Codable, Sendable, Hashable {
     public var path: String
     public var revision: String?
     public var packageCount: Int
+    /// The `.repo` file asks for signature checks.
+    public var gpgcheck = false
 }

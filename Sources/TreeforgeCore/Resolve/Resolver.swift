@@ -2,16 +2,28 @@ import Foundation
 import LibSolv
 
 /// Depsolves a treefile's packages against its repositories with libsolv,
-/// following dnf's choices: newest versions, weak dependencies installed,
-/// an obsoleted package asked for by name replaced by its obsoleter.
+/// following dnf's choices: newest versions, weak dependencies unless
+/// `recommends: false`, an obsoleted package asked for by name replaced by
+/// its obsoleter, repository priorities and costs, excludes.
+///
+/// Loads primary metadata only, and file lists only when needed: when a
+/// path asked for matches nothing, or the solve fails while some required
+/// path is missing from primary.xml (which lists only /etc and *bin/ files).
 public struct Resolver: Sendable {
     public var basearch: String
-    /// Where parsed repositories are cached as `.solv` files; nil: no cache.
-    public var cachedir: URL?
+    public var access: RepositoryAccess
+    /// rpm-ostree lockfiles: locked names resolve to the locked version only.
+    public var lockfile: Lockfile?
+    /// With a lockfile: nothing that is not locked may be installed.
+    public var lockfileStrict = false
 
-    public init(basearch: String = Resolver.hostArchitecture, cachedir: URL? = nil) {
+    public init(basearch: String = Resolver.hostArchitecture, access: RepositoryAccess = RepositoryAccess()) {
         self.basearch = basearch
-        self.cachedir = cachedir
+        self.access = access
+    }
+
+    public init(basearch: String = Resolver.hostArchitecture, cachedir: URL?) {
+        self.init(basearch: basearch, access: RepositoryAccess(cachedir: cachedir))
     }
 
     public static var hostArchitecture: String {
@@ -21,65 +33,74 @@ public struct Resolver: Sendable {
     }
 
     public func resolve(_ treefile: Treefile) throws -> ResolvedSet {
+        let repos = try repositories(for: treefile)
+        do {
+            return try attempt(treefile, repos: repos, withFilelists: false)
+        } catch is PackageSelection.NeedsFilelists {
+            return try attempt(treefile, repos: repos, withFilelists: true)
+        }
+    }
+
+    /// The treefile's `repos` (every enabled one when it names none), and
+    /// `lockfile-repos` when a lockfile is given.
+    func repositories(for treefile: Treefile) throws -> [(RepoDefinition, lockedOnly: Bool)] {
         let definitions = try RepoFileReader(basearch: basearch, releasever: treefile.releasever)
             .definitions(in: treefile.directory)
+        func definition(_ id: String) throws -> RepoDefinition {
+            guard let found = definitions[id] else {
+                let known = definitions.keys.sorted().joined(separator: ", ")
+                throw ComposeError(.resolve, subject: "repo \(id)",
+                                   "no `.repo` file in \(treefile.directory.path) defines this repository"
+                                   + (known.isEmpty ? " (no .repo files there)" : " (defined: \(known))"))
+            }
+            return found
+        }
+        let ids = treefile.repos.isEmpty ? definitions.values.filter(\.enabled).map(\.id).sorted() : treefile.repos
+        if ids.isEmpty {
+            throw ComposeError(.resolve, subject: treefile.path.path,
+                               "no repositories: the treefile names no `repos` and no enabled repository is defined in \(treefile.directory.path)/*.repo")
+        }
+        var repos = try ids.map { (try definition($0), lockedOnly: false) }
+        if lockfile != nil {
+            repos += try treefile.config.lockfileRepos.filter { !ids.contains($0) }.map { (try definition($0), lockedOnly: true) }
+        }
+        return repos
+    }
+
+    private func attempt(_ treefile: Treefile, repos: [(RepoDefinition, lockedOnly: Bool)], withFilelists: Bool) throws -> ResolvedSet {
         let pool: SolvPool
         do {
             pool = try SolvPool(architecture: basearch)
         } catch {
             throw ComposeError(.resolve, "\(error)")
         }
+        let loader = RepositoryLoader(pool: pool, access: access, solvCache: access.cachedir?.appendingPathComponent("solv"))
         var states: [RepoState] = []
-        var bases: [String: URL] = [:]
-        // Without `repos`, every enabled repository of the folder's .repo files (as rpm-ostree does).
-        let ids = treefile.repos.isEmpty ? definitions.values.filter(\.enabled).map(\.id).sorted() : treefile.repos
-        if ids.isEmpty {
-            throw ComposeError(.resolve, subject: treefile.path.path,
-                               "no repositories: the treefile names no `repos` and no enabled repository is defined in \(treefile.directory.path)/*.repo")
+        for (definition, _) in repos {
+            states.append(try loader.load(definition, withFilelists: withFilelists))
         }
-        for id in ids {
-            guard let definition = definitions[id] else {
-                let known = definitions.keys.sorted().joined(separator: ", ")
-                throw ComposeError(.resolve, subject: "repo \(id)",
-                                   "no `.repo` file in \(treefile.directory.path) defines this repository"
-                                   + (known.isEmpty ? " (no .repo files there)" : " (defined: \(known))"))
-            }
-            let loaded = try RepositoryLoader(pool: pool, cachedir: cachedir).load(definition)
-            states.append(loaded)
-            bases[id] = definition.baseURL
-        }
-        pool.prepareForSolving()
+        let byID = Dictionary(uniqueKeysWithValues: repos.map { ($0.0.id, $0) })
 
-        var request = SolveRequest()
-        request.installWeakDependencies = treefile.config.recommends
-        var unknown: [String] = []
-        for spec in treefile.packages {
-            var candidates = pool.packages(matching: spec)
-            if candidates.isEmpty {
-                unknown.append(spec)
-                continue
-            }
-            if pool.nameMatches(spec) {
-                candidates += pool.obsoleters(of: candidates)
-            }
-            request.installOneOf.append(candidates)
-        }
-        if !unknown.isEmpty {
-            let list = unknown.map { "`\($0)`" }.joined(separator: ", ")
-            throw ComposeError(.resolve, subject: treefile.path.path,
-                               "no package in repos \(ids.joined(separator: ", ")) matches \(list)")
-        }
+        var selection = PackageSelection(pool: pool, treefile: treefile, repos: byID, lockfile: lockfile, strict: lockfileStrict)
+        try selection.applyExcludes()
+        let unprovided = pool.prepareForSolving()
+        let request = try selection.jobs(filelistsLoaded: withFilelists)
 
         switch pool.solve(request) {
+        case .problems where !withFilelists && !unprovided.isEmpty:
+            // Some required path is not in primary.xml: retry with the file lists.
+            throw PackageSelection.NeedsFilelists()
         case .problems(let problems):
+            let details = problems.map(\.description)
             throw ComposeError(.resolve, subject: treefile.path.path,
                                "the packages cannot be installed together (\(problems.count) problem\(problems.count == 1 ? "" : "s"))",
-                               details: problems.map(\.description))
+                               details: details + selection.excludes(mentionedIn: details))
         case .solved(let ids):
             let packages = ids.map { id -> ResolvedPackage in
                 let info = pool.package(id)
-                let path = bases[info.repository]!.appendingPathComponent(info.location).path
-                return ResolvedPackage(info: info, path: path)
+                let definition = byID[info.repository]!.0
+                return ResolvedPackage(info: info, path: access.localPath(info.location, of: definition).path,
+                                       url: access.remoteURL(info.location, of: definition)?.absoluteString)
             }
             return ResolvedSet(packages: packages, repos: states)
         }

@@ -1,0 +1,128 @@
+import Foundation
+import LibSolv
+
+/// How repository files are reached: local repositories in place; HTTP(S)
+/// repositories through a cache (`<cachedir>/repos/<id>/`, laid out like the
+/// repository), refreshed from the network unless `cacheOnly`.
+public struct RepositoryAccess: Sendable {
+    /// Where remote repositories are cached (and parsed metadata, as `.solv`).
+    public var cachedir: URL?
+    /// Use only what the cache holds: no network (isolated builders).
+    public var cacheOnly = false
+    /// Seconds per HTTP attempt.
+    public var timeout: TimeInterval = 30
+
+    public init(cachedir: URL? = nil, cacheOnly: Bool = false, timeout: TimeInterval = 30) {
+        self.cachedir = cachedir
+        self.cacheOnly = cacheOnly
+        self.timeout = timeout
+    }
+
+    /// Without --cachedir, remote repositories are cached here.
+    static let defaultCache = URL(fileURLWithPath: "/var/cache/treeforge")
+
+    func cacheFolder(for repo: RepoDefinition) -> URL {
+        (cachedir ?? Self.defaultCache).appendingPathComponent("repos/\(repo.id)")
+    }
+
+    /// Where a file of the repository is (or will be) on this machine.
+    func localPath(_ relative: String, of repo: RepoDefinition) -> URL {
+        repo.isRemote ? cacheFolder(for: repo).appendingPathComponent(relative) : repo.baseURL.appendingPathComponent(relative)
+    }
+
+    func remoteURL(_ relative: String, of repo: RepoDefinition) -> URL? {
+        repo.isRemote ? URL(string: relative, relativeTo: repo.baseURL)?.absoluteURL : nil
+    }
+
+    /// repomd.xml, fetched afresh for a remote repository (it is what says
+    /// whether anything changed), from the cache with `cacheOnly`.
+    func repomd(of repo: RepoDefinition) throws -> URL {
+        let path = localPath("repodata/repomd.xml", of: repo)
+        guard repo.isRemote else { return path }
+        if cacheOnly {
+            guard FileManager.default.fileExists(atPath: path.path) else {
+                throw ComposeError(.resolve, subject: "repo \(repo.id)", "--cache-only: no cached repodata in \(cacheFolder(for: repo).path) (run once with network, or with --download-only)")
+            }
+            return path
+        }
+        try fetch("repodata/repomd.xml", of: repo, to: path, stage: .resolve)
+        return path
+    }
+
+    /// A file named with its checksum (metadata, packages): the cached copy
+    /// when it matches, otherwise fetched and checked.
+    func verifiedFile(_ relative: String, of repo: RepoDefinition, checksum: Checksum, expected: String,
+                      stage: Stage, subject: String) throws -> URL {
+        let path = localPath(relative, of: repo)
+        let exists = FileManager.default.fileExists(atPath: path.path)
+        if exists, try checksum.hex(ofFileAt: path.path) == expected { return path }
+        guard repo.isRemote else {
+            if !exists {
+                throw ComposeError(stage, subject: subject, "\(path.path) is missing from repo \(repo.id)")
+            }
+            throw ComposeError(stage, subject: subject,
+                               "\(path.path) does not match repo \(repo.id)'s metadata: \(checksum.rawValue) is \(try checksum.hex(ofFileAt: path.path)), expected \(expected) (corrupt file or stale repodata; rerun createrepo_c)")
+        }
+        if cacheOnly {
+            throw ComposeError(stage, subject: subject, "--cache-only: \(relative) of repo \(repo.id) is not in the cache")
+        }
+        try fetch(relative, of: repo, to: path, stage: stage)
+        let actual = try checksum.hex(ofFileAt: path.path)
+        guard actual == expected else {
+            try? FileManager.default.removeItem(at: path)
+            throw ComposeError(stage, subject: subject,
+                               "\(remoteURL(relative, of: repo)!.absoluteString) does not match repo \(repo.id)'s metadata: \(checksum.rawValue) is \(actual), expected \(expected)")
+        }
+        return path
+    }
+
+    private func fetch(_ relative: String, of repo: RepoDefinition, to path: URL, stage: Stage) throws {
+        guard let url = remoteURL(relative, of: repo) else { return }
+        do {
+            try HTTPDownloader(timeout: timeout).download(url, to: path)
+        } catch let failure as HTTPDownloader.Failure {
+            throw ComposeError(stage, subject: "repo \(repo.id)", failure.description)
+        }
+    }
+}
+
+extension RepositoryAccess {
+    /// Makes a remote package's RPM available at its cache path, checked
+    /// against its repository's checksum. Local packages are left to the
+    /// installer's own check.
+    func fetch(_ package: ResolvedPackage) throws {
+        guard let url = package.url.flatMap(URL.init(string:)) else { return }
+        guard let type = package.checksumType.flatMap(Checksum.init(repomdName:)), let expected = package.checksum else {
+            throw ComposeError(.download, subject: package.nevra, "repo \(package.repository) gives no usable checksum for it")
+        }
+        let path = URL(fileURLWithPath: package.path)
+        if FileManager.default.fileExists(atPath: path.path), try type.hex(ofFileAt: path.path) == expected { return }
+        if cacheOnly {
+            throw ComposeError(.download, subject: package.nevra, "--cache-only: \(path.path) is not in the cache")
+        }
+        do {
+            try HTTPDownloader(timeout: timeout).download(url, to: path)
+        } catch let failure as HTTPDownloader.Failure {
+            throw ComposeError(.download, subject: package.nevra, failure.description)
+        }
+        let actual = try type.hex(ofFileAt: path.path)
+        guard actual == expected else {
+            try? FileManager.default.removeItem(at: path)
+            throw ComposeError(.download, subject: package.nevra,
+                               "\(url.absoluteString) does not match repo \(package.repository)'s metadata: \(type.rawValue) is \(actual), expected \(expected)")
+        }
+    }
+}
+
+/// Fetches every remote package of a resolved set into the cache.
+public struct PackageFetcher: ComposeStage {
+    public static let stage = Stage.download
+    public var access: RepositoryAccess
+
+    public init(access: RepositoryAccess) { self.access = access }
+
+    public func run(_ set: ResolvedSet, progress: ComposeProgress) throws -> ResolvedSet {
+        for package in set.packages { try access.fetch(package) }
+        return set
+    }
+}
