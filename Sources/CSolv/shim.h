@@ -73,6 +73,20 @@ static inline void csolv_prepare(Pool *pool, Queue *unprovided_files)
     queue_free(&files);
 }
 
+/* The capability names a package provides (versions dropped). */
+static inline void csolv_provide_names(Pool *pool, Id p, Queue *names)
+{
+    Queue deps;
+    queue_init(&deps);
+    solvable_lookup_deparray(pool->solvables + p, SOLVABLE_PROVIDES, &deps, -1);
+    for (int i = 0; i < deps.count; i++) {
+        Id dep = deps.elements[i];
+        while (ISRELDEP(dep)) dep = GETRELDEP(pool, dep)->name;
+        queue_push(names, dep);
+    }
+    queue_free(&deps);
+}
+
 static inline const char *csolv_repomd_revision(Repo *repo)
 {
     return repo_lookup_str(repo, SOLVID_META, REPOSITORY_REVISION);

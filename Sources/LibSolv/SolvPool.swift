@@ -115,6 +115,15 @@ public final class SolvPool {
         return found
     }
 
+    /// The capability names a package provides (its own name included).
+    public func provideNames(_ id: SolvableID) -> [String] {
+        var names = Queue()
+        queue_init(&names)
+        defer { queue_free(&names) }
+        csolv_provide_names(raw, id.rawValue, &names)
+        return Self.ids(names).map { String(cString: pool_id2str(raw, $0.rawValue)) }
+    }
+
     public func package(_ id: SolvableID) -> PackageInfo {
         PackageInfo(pool: raw, id: id.rawValue)
     }

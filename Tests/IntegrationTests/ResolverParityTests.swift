@@ -19,6 +19,8 @@ struct ResolverParityTests {
         ["/bin/sh"],
         ["fixture-mail-transport"],
         ["/usr/bin/fixture-app"],
+        ["fixture-data-reader"],
+        ["/usr/share/fixture-app/data/README"],
     ])
     func sameSetAsDnf(request: [String]) throws {
         let repository = try Fixtures.repository()

@@ -13,6 +13,8 @@ struct PackageSelection {
     let strict: Bool
     /// Why packages were excluded, by name, for problem reports.
     private(set) var excludedBy: [String: String] = [:]
+    /// What the excluded packages provide, by name.
+    private var excludedProvides: [String: [String]] = [:]
 
     /// A path was asked for that primary metadata does not list.
     struct NeedsFilelists: Error {}
@@ -53,6 +55,7 @@ struct PackageSelection {
             if let reason {
                 excluded.append(id)
                 excludedBy[info.name] = reason
+                excludedProvides[info.name] = pool.provideNames(id)
             }
         }
         pool.exclude(excluded)
@@ -99,10 +102,16 @@ struct PackageSelection {
         return request
     }
 
-    /// The excludes that explain a problem: those of packages it names.
+    /// The excludes that explain a problem: packages it names, or that
+    /// provide a capability it names.
     func excludes(mentionedIn texts: [String]) -> [String] {
-        excludedBy.filter { name, _ in texts.contains { $0.contains(name) } }
-            .map { "\($0.key) is excluded: \($0.value)" }.sorted()
+        let words = Set(texts.flatMap { $0.split(whereSeparator: { $0.isWhitespace || $0 == "," || $0 == "(" || $0 == ")" }).map(String.init) })
+        return excludedBy.compactMap { name, reason -> String? in
+            let provided = (excludedProvides[name] ?? []).filter { $0 != name && words.contains($0) }
+            guard words.contains(name) || !provided.isEmpty else { return nil }
+            let via = provided.isEmpty ? "" : " (it provides \(provided.joined(separator: ", ")))"
+            return "\(name) is excluded\(via): \(reason)"
+        }.sorted()
     }
 
     static func matches(_ locked: Lockfile.LockedPackage, _ info: PackageInfo) -> Bool {
