@@ -41,19 +41,8 @@ extension SolvPool {
     /// Runs the solver over an empty system (a compose always starts from
     /// scratch). Call `prepareForSolving` first.
     public func solve(_ request: SolveRequest) -> SolveOutcome {
-        var jobs = Queue()
-        queue_init(&jobs)
+        var jobs = jobQueue(request)
         defer { queue_free(&jobs) }
-        let force = request.forceBest ? SOLVER_FORCEBEST : 0
-        for group in request.installOneOf {
-            var members = Queue()
-            queue_init(&members)
-            for id in group { queue_push(&members, id.rawValue) }
-            let what = pool_queuetowhatprovides(raw, &members)
-            queue_free(&members)
-            queue_push2(&jobs, Id(SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF | force), what)
-        }
-
         let solver = solver_create(raw)!
         defer { solver_free(solver) }
         solver_set_flag(solver, SOLVER_FLAG_IGNORE_RECOMMENDED, request.installWeakDependencies ? 0 : 1)
@@ -73,6 +62,22 @@ extension SolvPool {
             }
         }
         return .solved(installs)
+    }
+
+    /// The solver jobs for a request; the caller frees the queue.
+    func jobQueue(_ request: SolveRequest) -> Queue {
+        var jobs = Queue()
+        queue_init(&jobs)
+        let force = request.forceBest ? SOLVER_FORCEBEST : 0
+        for group in request.installOneOf {
+            var members = Queue()
+            queue_init(&members)
+            for id in group { queue_push(&members, id.rawValue) }
+            let what = pool_queuetowhatprovides(raw, &members)
+            queue_free(&members)
+            queue_push2(&jobs, Id(SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF | force), what)
+        }
+        return jobs
     }
 
     private func problems(of solver: UnsafeMutablePointer<Solver>) -> [SolveProblem] {
@@ -109,5 +114,82 @@ extension SolvPool {
             result.append(SolveProblem(summary: summary, details: details, solutions: solutions))
         }
         return result
+    }
+}
+
+/// Why the solver put a package into the transaction.
+public enum DecisionReason: Sendable, Equatable {
+    /// A job asked for it.
+    case requested
+    /// Another package's hard requirement.
+    case required(by: SolvableID, dependency: String)
+    /// Another package's weak dependency (Recommends, Supplements).
+    case recommended(by: SolvableID, dependency: String)
+    /// Anything else, in libsolv's words.
+    case other(String)
+}
+
+extension SolvPool {
+    /// Solves again and walks back from `package` to the job that caused it:
+    /// each step is one package and why it is there. Nil when the request
+    /// has problems or the package is not in the result.
+    public func explain(_ request: SolveRequest, package: SolvableID) -> [(SolvableID, DecisionReason)]? {
+        withSolver(request) { solver in
+            var chain: [(SolvableID, DecisionReason)] = []
+            var current = package
+            var seen = Set<SolvableID>()
+            while seen.insert(current).inserted {
+                let reason = decisionReason(solver, current)
+                chain.append((current, reason))
+                switch reason {
+                case .required(let by, _), .recommended(let by, _): current = by
+                default: return chain
+                }
+            }
+            return chain
+        }
+    }
+
+    private func withSolver<T>(_ request: SolveRequest, _ body: (UnsafeMutablePointer<Solver>) -> T?) -> T? {
+        var jobs = jobQueue(request)
+        defer { queue_free(&jobs) }
+        let solver = solver_create(raw)!
+        defer { solver_free(solver) }
+        solver_set_flag(solver, SOLVER_FLAG_IGNORE_RECOMMENDED, request.installWeakDependencies ? 0 : 1)
+        guard solver_solve(solver, &jobs) == 0 else { return nil }
+        return body(solver)
+    }
+
+    private func decisionReason(_ solver: UnsafeMutablePointer<Solver>, _ p: SolvableID) -> DecisionReason {
+        var info: Id = 0
+        let reason = solver_describe_decision(solver, p.rawValue, &info)
+        switch reason {
+        case SOLVER_REASON_RESOLVE_JOB:
+            return .requested
+        case SOLVER_REASON_UNIT_RULE, SOLVER_REASON_RESOLVE:
+            var source: Id = 0, target: Id = 0, dep: Id = 0
+            let type = solver_ruleinfo(solver, info, &source, &target, &dep)
+            if type == SOLVER_RULE_PKG_REQUIRES {
+                return .required(by: SolvableID(rawValue: source), dependency: String(cString: pool_dep2str(raw, dep)))
+            }
+            // A job rule, or the "best candidate for the job" rule (SOLVER_FORCEBEST).
+            let family = type.rawValue & UInt32(SOLVER_RULE_TYPEMASK)
+            if family == SOLVER_RULE_JOB.rawValue || family == SOLVER_RULE_BEST.rawValue {
+                return .requested
+            }
+            return .other(String(cString: solver_ruleinfo2str(solver, type, source, target, dep)))
+        case SOLVER_REASON_WEAKDEP:
+            var why = Queue()
+            queue_init(&why)
+            defer { queue_free(&why) }
+            solver_describe_weakdep_decision(solver, p.rawValue, &why)
+            // (reason, package, dependency) triples.
+            if why.count >= 3 {
+                return .recommended(by: SolvableID(rawValue: why.elements[1]), dependency: String(cString: pool_dep2str(raw, why.elements[2])))
+            }
+            return .other("a weak dependency")
+        default:
+            return .other("libsolv decision reason \(reason)")
+        }
     }
 }

@@ -52,7 +52,8 @@ public final class SolvRepository {
     /// Adds primary.xml (or, with `extending`, filelists.xml to the packages
     /// already added). Compressed files are read through libsolv's xfopen.
     public func addRpmmd(path: String, extending: Bool = false) throws {
-        let flags = extending ? Int32(REPO_EXTEND_SOLVABLES) : 0
+        // File lists go to a local string pool: millions of paths would bloat the global one.
+        let flags = extending ? Int32(REPO_EXTEND_SOLVABLES | REPO_LOCALPOOL) : 0
         try withFile(path, compressed: true) { fp in
             repo_add_rpmmd(raw, fp, nil, flags)
         }

@@ -122,3 +122,34 @@ import TestSupport
         #expect(warm.repos == cold.repos)
     }
 }
+
+@Suite struct ResolverWhyTests {
+    func explain(_ package: String) throws -> [String] {
+        let dir = try TemporaryDirectory("why")
+        let treefile = try FixtureTreefile.write(packages: Fixtures.defaultRequest, repository: Fixtures.repository(), in: dir.url)
+        return try Resolver(basearch: "x86_64").explain(TreefileLoader(basearch: "x86_64").load(treefile), package: package)
+    }
+
+    @Test func chainOfRequirements() throws {
+        #expect(try explain("fixture-sh") == [
+            "fixture-sh-1.0-1.x86_64 is in the tree because:",
+            "  fixture-sh-1.0-1.x86_64 provides `/bin/sh`, which fixture-app-1.0-1.noarch requires",
+            "  fixture-app-1.0-1.noarch is asked for by the treefile (`fixture-app`)",
+        ])
+    }
+
+    @Test func weakDependencyAndObsoleter() throws {
+        #expect(try explain("fixture-extras")[1] == "  fixture-extras-1.0-1.noarch is recommended by fixture-app-1.0-1.noarch (`fixture-extras`)")
+        #expect(try explain("fixture-newtool-2.0-1.noarch") == [
+            "fixture-newtool-2.0-1.noarch is in the tree because:",
+            "  fixture-newtool-2.0-1.noarch is asked for by the treefile (`fixture-oldtool`)",
+        ])
+    }
+
+    @Test func notInTheTree() throws {
+        let available = try #require(throws: ComposeError.self) { try explain("fixture-editor-b") }
+        #expect(available.message.contains("is available but not in the tree"))
+        let unknown = try #require(throws: ComposeError.self) { try explain("no-such-thing") }
+        #expect(unknown.message.contains("no package of that name"))
+    }
+}

@@ -31,6 +31,9 @@ struct PackageSelection {
         var excluded: [SolvableID] = []
         let pins = Dictionary(treefile.config.repoPackages.flatMap { entry in entry.packages.map { ($0, entry.repo) } },
                               uniquingKeysWith: { _, last in last })
+        let anyRule = lockfile != nil || !pins.isEmpty || !treefile.config.excludePackages.isEmpty
+            || repos.values.contains { !$0.0.excludePackages.isEmpty || !$0.0.includePackages.isEmpty }
+        guard anyRule else { return }
         for id in pool.allPackages {
             let info = pool.package(id)
             guard let (repo, lockedOnly) = repos[info.repository] else { continue }

@@ -26,33 +26,36 @@ struct RepositoryLoader {
         }
         // dnf: a lower priority number wins; among equals, a lower cost.
         let repo = pool.addRepository(name: definition.id, priority: Int32(-definition.priority), subpriority: Int32(-definition.cost))
+        // Only the primary data is cached: libsolv writes a repository with
+        // millions of file-list entries very slowly (about 80 s for Debian's
+        // 7.9M), while parsing filelists.xml again takes a few seconds.
         let cacheFile = try solvCache.map { dir -> URL in
             let key = try Checksum.sha256.hex(ofFileAt: repomd.path)
-            return dir.appendingPathComponent("\(definition.id)-\(key)\(withFilelists ? "-filelists" : "").solv")
+            return dir.appendingPathComponent("\(definition.id)-\(key).solv")
         }
         func state() -> RepoState {
             RepoState(id: definition.id, path: access.localPath("", of: definition).path, revision: repo.revision,
                       packageCount: repo.packageCount, gpgcheck: definition.gpgcheck)
         }
-        if let cacheFile, FileManager.default.fileExists(atPath: cacheFile.path), (try? repo.addSolv(path: cacheFile.path)) != nil {
-            return state()
+        let cached = cacheFile.map { FileManager.default.fileExists(atPath: $0.path) && (try? repo.addSolv(path: $0.path)) != nil } ?? false
+        if !cached {
+            do {
+                try repo.addRepomd(path: repomd.path)
+            } catch {
+                throw ComposeError(.resolve, subject: subject, "cannot read repomd.xml: \(error)")
+            }
+            guard let primary = repo.repomdEntry("primary") else {
+                throw ComposeError(.resolve, subject: subject, "\(repomd.path) lists no primary metadata")
+            }
+            try loadVerified(primary, into: repo, definition: definition, extending: false)
+            if let cacheFile {
+                // A cache that cannot be written costs speed, not correctness.
+                try? FileManager.default.createDirectory(at: cacheFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try? repo.writeSolv(path: cacheFile.path)
+            }
         }
-        do {
-            try repo.addRepomd(path: repomd.path)
-        } catch {
-            throw ComposeError(.resolve, subject: subject, "cannot read repomd.xml: \(error)")
-        }
-        guard let primary = repo.repomdEntry("primary") else {
-            throw ComposeError(.resolve, subject: subject, "\(repomd.path) lists no primary metadata")
-        }
-        try loadVerified(primary, into: repo, definition: definition, extending: false)
         if withFilelists, let filelists = repo.repomdEntry("filelists") {
             try loadVerified(filelists, into: repo, definition: definition, extending: true)
-        }
-        if let cacheFile {
-            // A cache that cannot be written costs speed, not correctness.
-            try? FileManager.default.createDirectory(at: cacheFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try? repo.writeSolv(path: cacheFile.path)
         }
         return state()
     }

@@ -33,11 +33,17 @@ public struct Resolver: Sendable {
     }
 
     public func resolve(_ treefile: Treefile) throws -> ResolvedSet {
+        try withSession(treefile) { try $0.solve() }
+    }
+
+    /// Loads the repositories and builds the request, first from primary
+    /// metadata alone, again with file lists when the session says so.
+    func withSession<T>(_ treefile: Treefile, _ body: (ResolveSession) throws -> T) throws -> T {
         let repos = try repositories(for: treefile)
         do {
-            return try attempt(treefile, repos: repos, withFilelists: false)
+            return try body(try session(treefile, repos: repos, withFilelists: false))
         } catch is PackageSelection.NeedsFilelists {
-            return try attempt(treefile, repos: repos, withFilelists: true)
+            return try body(try session(treefile, repos: repos, withFilelists: true))
         }
     }
 
@@ -67,7 +73,7 @@ public struct Resolver: Sendable {
         return repos
     }
 
-    private func attempt(_ treefile: Treefile, repos: [(RepoDefinition, lockedOnly: Bool)], withFilelists: Bool) throws -> ResolvedSet {
+    private func session(_ treefile: Treefile, repos: [(RepoDefinition, lockedOnly: Bool)], withFilelists: Bool) throws -> ResolveSession {
         let pool: SolvPool
         do {
             pool = try SolvPool(architecture: basearch)
@@ -80,14 +86,31 @@ public struct Resolver: Sendable {
             states.append(try loader.load(definition, withFilelists: withFilelists))
         }
         let byID = Dictionary(uniqueKeysWithValues: repos.map { ($0.0.id, $0) })
-
         var selection = PackageSelection(pool: pool, treefile: treefile, repos: byID, lockfile: lockfile, strict: lockfileStrict)
         try selection.applyExcludes()
         let unprovided = pool.prepareForSolving()
         let request = try selection.jobs(filelistsLoaded: withFilelists)
+        return ResolveSession(pool: pool, treefile: treefile, access: access, repos: byID.mapValues(\.0), states: states,
+                              selection: selection, request: request,
+                              incomplete: !withFilelists && !unprovided.isEmpty)
+    }
+}
 
+/// One loaded pool and the request built on it.
+struct ResolveSession {
+    let pool: SolvPool
+    let treefile: Treefile
+    let access: RepositoryAccess
+    let repos: [String: RepoDefinition]
+    let states: [RepoState]
+    let selection: PackageSelection
+    let request: SolveRequest
+    /// File lists are not loaded and some required path is missing from primary.xml.
+    let incomplete: Bool
+
+    func solve() throws -> ResolvedSet {
         switch pool.solve(request) {
-        case .problems where !withFilelists && !unprovided.isEmpty:
+        case .problems where incomplete:
             // Some required path is not in primary.xml: retry with the file lists.
             throw PackageSelection.NeedsFilelists()
         case .problems(let problems):
@@ -98,7 +121,7 @@ public struct Resolver: Sendable {
         case .solved(let ids):
             let packages = ids.map { id -> ResolvedPackage in
                 let info = pool.package(id)
-                let definition = byID[info.repository]!.0
+                let definition = repos[info.repository]!
                 return ResolvedPackage(info: info, path: access.localPath(info.location, of: definition).path,
                                        url: access.remoteURL(info.location, of: definition)?.absoluteString)
             }
