@@ -60,3 +60,34 @@ struct TreefileOptionsTests {
         #expect(badVar.stderr.contains("reserved variable basearch"))
     }
 }
+
+/// A compose from a repository served over HTTP, then one from the cache alone.
+@Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
+struct RemoteComposeTests {
+    @Test func composesFromHTTPThenFromTheCacheAlone() throws {
+        let server = try StaticHTTPServer(serving: try Fixtures.repository())
+        let harness = try ComposeHarness("remote")
+        let folder = harness.dir.path("tf")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "[fixtures]\nbaseurl=\(server.url.absoluteString)\n".write(to: folder.appendingPathComponent("remote.repo"), atomically: true, encoding: .utf8)
+        let treefile = folder.appendingPathComponent("treefile.yaml")
+        try "ref: \(harness.ref)\nrepos: [fixtures]\npackages: [fixture-app, fixture-oldtool]\n".write(to: treefile, atomically: true, encoding: .utf8)
+        let cache = harness.dir.path("cache")
+
+        let first = try harness.compose(treefile, ["--cachedir", cache.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("download "))
+        #expect(FileManager.default.fileExists(atPath: cache.appendingPathComponent("repos/fixtures/Packages/fixture-sh-1.0-1.x86_64.rpm").path))
+
+        server.stop()
+        let offline = try harness.compose(treefile, ["--cachedir", cache.path, "--cache-only"])
+        #expect(offline.status == 0, "\(offline.stderr)")
+        let checkout = harness.dir.path("checkout")
+        try Oracle.ostree(harness.repo, ["checkout", "-U", harness.ref, checkout.path])
+        #expect(try Oracle.rpmQueryAll(root: checkout) == Fixtures.defaultSet)
+
+        let unreachable = try harness.compose(treefile, ["--cachedir", harness.dir.path("empty").path, "--http-timeout", "2"])
+        #expect(unreachable.status != 0)
+        #expect(unreachable.stderr.contains("error: resolve: repo fixtures: cannot fetch \(server.url.absoluteString)repodata/repomd.xml"))
+    }
+}
