@@ -22,8 +22,18 @@ struct ComposeHarness {
                                   extra: extra, in: dir.path(folder))
     }
 
-    func compose(_ treefile: URL, _ extra: [String] = []) throws -> Command.Result {
-        try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", treefile.path, "--repo", repo.path] + extra)
+    func compose(_ treefile: URL, _ extra: [String] = [], environment: [String: String]? = nil) throws -> Command.Result {
+        try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", treefile.path, "--repo", repo.path] + extra,
+                        environment: environment)
+    }
+
+    /// Every build row: id, status and commit, oldest first (sqlite3 CLI).
+    func buildRows() throws -> [(id: Int, status: String, commit: String)] {
+        try Command.check(["sqlite3", "-separator", "|", database.path, #"select id, status, coalesce("commit", '') from build order by id"#])
+            .split(separator: "\n").map { line in
+                let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+                return (Int(fields[0])!, fields[1], fields[2])
+            }
     }
 
     /// Composes and requires success; returns the commit.

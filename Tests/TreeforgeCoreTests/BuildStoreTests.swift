@@ -8,19 +8,49 @@ import TestSupport
         let store = try BuildStore()
         let id = try store.start(treefilePath: "/t.yaml")
         #expect(try store.build(id)?.status == .running)
+        #expect(try store.build(id)?.pid == getpid())
         try store.update(id) {
             $0.ref = "os/base"
             $0.status = .succeeded
             $0.commit = "abc"
-            $0.packages = ["a-1-1.noarch", "b-2-1.x86_64"]
             $0.stageSeconds = ["resolve": 0.5]
         }
         let build = try #require(try store.build(id))
         #expect(build.status == .succeeded)
-        #expect(build.packages == ["a-1-1.noarch", "b-2-1.x86_64"])
+        #expect(build.trigger == "cli")
         #expect(build.stageSeconds["resolve"] == 0.5)
         #expect(try store.builds(ref: "os/base").map(\.id) == [id])
         #expect(try store.builds(ref: "other").isEmpty)
+        #expect(try store.build(commit: "abc")?.id == id)
+    }
+
+    @Test func composeIDsCountUpPerDay() throws {
+        let store = try BuildStore()
+        let day = Date(timeIntervalSince1970: 1_700_000_000)
+        let a = try store.start(treefilePath: "/t")
+        let b = try store.start(treefilePath: "/t")
+        let c = try store.start(treefilePath: "/t")
+        #expect(try store.assignComposeID(a, name: "fedora-coreos", version: "40", day: day) == "fedora-coreos-40-20231114.0")
+        #expect(try store.assignComposeID(b, name: "fedora-coreos", version: "40", day: day) == "fedora-coreos-40-20231114.1")
+        #expect(try store.assignComposeID(c, name: "fedora-coreos", version: "41", day: day) == "fedora-coreos-41-20231114.0")
+    }
+
+    @Test func packagesReposAndLogs() throws {
+        let store = try BuildStore()
+        let id = try store.start(treefilePath: "/t")
+        let set = ResolvedSet(packages: [
+            ResolvedPackage(info: .init(name: "b", epoch: "1", version: "2", release: "3", arch: "x86_64", repository: "base",
+                                        location: "b.rpm", checksumType: "sha256", checksum: "ff", downloadSize: 10, installSize: 20),
+                            path: "/b.rpm"),
+        ], repos: [RepoState(id: "base", path: "/r", revision: "42", packageCount: 1)])
+        try store.recordPackages(id, set)
+        #expect(try store.packages(of: id).map(\.nevra) == ["b-1:2-3.x86_64"])
+        #expect(try store.packages(of: id).first?.checksum == "sha256:ff")
+        #expect(try store.repos(of: id) == [BuildRepo(buildId: id, repoId: "base", revision: "42")])
+        #expect(try store.build(id)?.packages == ["b-1:2-3.x86_64"])
+        try store.setLog(id, stage: .install, text: "scriptlet said hi\n")
+        try store.setLog(id, stage: .load, text: "warning: x")
+        #expect(try store.logs(of: id).map(\.stage) == ["load", "install"])
     }
 
     @Test func databaseLivesBesideTheRepository() throws {
@@ -29,5 +59,41 @@ import TestSupport
         let store = try BuildStore(repoPath: dir.path("nested/repo"))
         _ = try store.start(treefilePath: "/t.yaml")
         #expect(FileManager.default.fileExists(atPath: dir.path("nested/repo.builds.sqlite").path))
+    }
+
+    @Test func migratesFromEachEarlierSchema() throws {
+        let dir = try TemporaryDirectory("migrations")
+        let path = dir.path("builds.sqlite").path
+        let v1 = try BuildStore(path: path, upTo: "v1: builds")
+        #expect(try v1.appliedMigrations() == ["v1: builds"])
+        // A v1 row, written as v1 wrote it.
+        try v1.writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO build (ref, treefilePath, status, startedAt, "commit", packages)
+                VALUES ('os/base', '/t.yaml', 'succeeded', '2026-01-01 00:00:00.000', 'abc', '["a-1-1.noarch"]')
+                """)
+        }
+        let current = try BuildStore(path: path)
+        #expect(try current.appliedMigrations() == ["v1: builds", "v2: compose ids, packages, repos, deltas, logs"])
+        let old = try #require(try current.builds().first)
+        #expect(old.commit == "abc" && old.packages == ["a-1-1.noarch"])
+        #expect(old.trigger == "cli" && old.composeId == nil && old.inputHash == nil)
+        let fresh = try BuildStore(path: dir.path("fresh.sqlite").path)
+        #expect(try fresh.appliedMigrations().count == 2)
+    }
+
+    @Test func diffLikeRpmOstreeDbDiff() throws {
+        func package(_ name: String, _ version: String, _ release: String = "1") -> BuildPackage {
+            BuildPackage(buildId: 0, name: name, epoch: "", version: version, release: release, arch: "noarch",
+                         repo: "r", downloadSize: 0, installSize: 0, checksum: nil)
+        }
+        let diff = BuildDiff(from: [package("a", "1.0"), package("b", "2.0"), package("c", "1.10"), package("gone", "1")],
+                             to: [package("a", "1.0"), package("b", "1.9"), package("c", "1.10", "2"), package("new", "1")])
+        #expect(diff.added == ["new-1-1.noarch"])
+        #expect(diff.removed == ["gone-1-1.noarch"])
+        #expect(diff.upgraded == [.init(name: "c", arch: "noarch", from: "1.10-1", to: "1.10-2")])
+        #expect(diff.downgraded == [.init(name: "b", arch: "noarch", from: "2.0-1", to: "1.9-1")])
+        #expect(diff.lines.first == "Upgraded:")
+        #expect(BuildDiff(from: [], to: []).lines == ["No package changes."])
     }
 }

@@ -10,6 +10,8 @@ public struct Committer {
     public var repoPath: URL
     /// The commit's version; automatic (`YYYYMMDD.N`) when nil.
     public var version: String?
+    /// More commit metadata (the build id, the input hash).
+    public var extraMetadata: [String: CommitMetadataValue] = [:]
 
     public init(repoPath: URL, version: String? = nil) {
         self.repoPath = repoPath
@@ -28,12 +30,12 @@ public struct Committer {
             let parent = try repo.resolve(ref: treefile.ref)
             let previousVersion = try parent.flatMap { try repo.commitInfo($0).metadata["version"]?.string }
             let version = self.version ?? Versioning.next(after: previousVersion, now: now)
-            let metadata: [String: CommitMetadataValue] = [
+            let metadata: [String: CommitMetadataValue] = extraMetadata.merging([
                 "version": .string(version),
                 "ostree.ref-binding": .strings([treefile.ref]),
                 "treeforge.treefile-sha256": .string(treefile.sha256),
                 "treeforge.packages": .strings(packages.nevras),
-            ]
+            ]) { _, own in own }
             let checksum = try repo.commit(CommitRequest(
                 rootDirectory: root.path, ref: treefile.ref,
                 subject: "\(treefile.ref) \(version)", metadata: metadata, parent: parent))

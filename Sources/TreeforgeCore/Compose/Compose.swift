@@ -84,43 +84,25 @@ public final class Compose {
             return .downloaded(plan)
         }
         let store = try BuildStore(repoPath: options.repo)
+        reconcile(store)
         let buildID = try store.start(treefilePath: options.treefile.standardizedFileURL.path)
         let timer = StageTimer(progress: progress)
+        var workdir: URL?
         do {
-            let plan = try self.plan(timer) { treefile in
-                try store.update(buildID) {
-                    $0.ref = treefile.ref
-                    $0.treefileSHA256 = treefile.sha256
-                }
+            let plan = try self.plan(timer) { treefile, warnings in
+                try record(treefile, warnings: warnings, buildID: buildID, store: store)
+            } resolved: { packages in
+                try store.recordPackages(buildID, packages)
             }
-            _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
-            let workdir = try makeWorkdir()
-            var installer = Installer(helperExecutable: options.helperExecutable, workdir: workdir)
-            installer.documentation = plan.treefile.config.documentation
-            let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
-            _ = try timer.time(.postprocess) {
-                try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
-            }
-            let committed = try timer.time(.commit) {
-                try Committer(repoPath: options.repo, version: options.version).run((root, plan), progress: progress)
-            }
-            try timer.time(.record) {
-                let seconds = timer.secondsByStage
-                try store.update(buildID) {
-                    $0.status = .succeeded
-                    $0.finishedAt = Date()
-                    $0.commit = committed.commit
-                    $0.version = committed.version
-                    $0.packages = plan.packages.nevras
-                    $0.stageSeconds = seconds
-                }
-            }
-            if options.workdir == nil { try? FileManager.default.removeItem(at: workdir) }
-            return .committed(ComposeSummary(
-                buildID: buildID, ref: plan.treefile.ref, commit: committed.commit, parent: committed.parent,
-                version: committed.version, packages: plan.packages, timings: timer.timings))
+            let summary = try execute(plan, buildID: buildID, store: store, timer: timer, workdir: &workdir)
+            if options.workdir == nil, let workdir { try? FileManager.default.removeItem(at: workdir) }
+            return .committed(summary)
         } catch {
             let failure = error as? ComposeError ?? ComposeError(.record, "\(error)")
+            if let log = workdir.flatMap({ try? String(contentsOf: $0.appendingPathComponent("install.log"), encoding: .utf8) }), !log.isEmpty {
+                try? store.setLog(buildID, stage: .install, text: log)
+            }
+            try? store.setLog(buildID, stage: failure.stage, text: "error: \(failure)")
             let seconds = timer.secondsByStage
             try? store.update(buildID) {
                 $0.status = .failed
@@ -128,23 +110,90 @@ public final class Compose {
                 $0.failedStage = failure.stage.rawValue
                 $0.error = failure.description
                 $0.stageSeconds = seconds
+                $0.pid = nil
             }
             throw failure
         }
     }
 
+    /// download → install → postprocess → commit → record.
+    private func execute(_ plan: ComposePlan, buildID: Int64, store: BuildStore, timer: StageTimer,
+                         workdir: inout URL?) throws -> ComposeSummary {
+        _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
+        let scratch = try makeWorkdir()
+        workdir = scratch
+        var installer = Installer(helperExecutable: options.helperExecutable, workdir: scratch)
+        installer.documentation = plan.treefile.config.documentation
+        let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
+        if let log = try? String(contentsOf: installer.logFile, encoding: .utf8), !log.isEmpty {
+            try store.setLog(buildID, stage: .install, text: log)
+        }
+        _ = try timer.time(.postprocess) {
+            try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
+        }
+        let inputHash = InputHash.compute(treefile: plan.treefile, packages: plan.packages)
+        var committer = Committer(repoPath: options.repo, version: options.version)
+        // The commit names its build, so a crash after the ref moved can be reconciled.
+        committer.extraMetadata = ["treeforge.build-id": .uint64(UInt64(buildID)), "treeforge.input-hash": .string(inputHash)]
+        let committed = try timer.time(.commit) { try committer.run((root, plan), progress: progress) }
+        try timer.time(.record) {
+            let seconds = timer.secondsByStage
+            try store.update(buildID) {
+                $0.status = .succeeded
+                $0.finishedAt = Date()
+                $0.commit = committed.commit
+                $0.parent = committed.parent
+                $0.version = committed.version
+                $0.inputHash = inputHash
+                $0.stageSeconds = seconds
+                $0.pid = nil
+            }
+        }
+        return ComposeSummary(
+            buildID: buildID, ref: plan.treefile.ref, commit: committed.commit, parent: committed.parent,
+            version: committed.version, packages: plan.packages, timings: timer.timings)
+    }
+
+    /// Crash recovery first: the database must agree with the repository.
+    private func reconcile(_ store: BuildStore) {
+        let repository = FileManager.default.fileExists(atPath: options.repo.appendingPathComponent("config").path)
+            ? try? Committer(repoPath: options.repo).openRepository() : nil
+        do {
+            for change in try BuildReconciler(store: store, repository: repository).reconcile() {
+                progress.warning("reconciled: \(change)")
+            }
+        } catch {
+            progress.warning("cannot reconcile the build database with the repository: \(error)")
+        }
+    }
+
+    private func record(_ treefile: Treefile, warnings: [String], buildID: Int64, store: BuildStore) throws {
+        try store.update(buildID) {
+            $0.ref = treefile.ref
+            $0.treefileSHA256 = treefile.sha256
+        }
+        _ = try store.assignComposeID(buildID, name: treefile.ref.replacingOccurrences(of: "/", with: "-"),
+                                      version: treefile.releasever ?? "0", day: Date())
+        if !warnings.isEmpty {
+            try store.setLog(buildID, stage: .load, text: warnings.map { "warning: \($0)" }.joined(separator: "\n"))
+        }
+    }
+
     /// load → resolve: what to build, decided before anything is installed.
-    private func plan(_ timer: StageTimer, loaded: (Treefile) throws -> Void = { _ in }) throws -> ComposePlan {
+    private func plan(_ timer: StageTimer, loaded: (Treefile, [String]) throws -> Void = { _, _ in },
+                      resolved: (ResolvedSet) throws -> Void = { _ in }) throws -> ComposePlan {
         let loader = TreefileLoader(basearch: options.basearch, variables: options.variables)
         let treefile = try timer.time(.load) { try loader.run(options.treefile, progress: progress) }
-        try loaded(treefile)
-        for warning in try treefile.checkComposable() { progress.warning(warning) }
+        let warnings = try treefile.checkComposable()
+        for warning in warnings { progress.warning(warning) }
+        try loaded(treefile, warnings)
         var resolver = Resolver(basearch: options.basearch, access: access)
         if !options.lockfiles.isEmpty {
             resolver.lockfile = try Lockfile.load(options.lockfiles)
             resolver.lockfileStrict = options.lockfileStrict
         }
         let packages = try timer.time(.resolve) { try resolver.run(treefile, progress: progress) }
+        try resolved(packages)
         if let target = options.writeLockfileTo {
             try Lockfile.write(packages, to: target)
         }
@@ -170,10 +219,14 @@ public final class Compose {
 final class StageTimer {
     let progress: ComposeProgress
     private(set) var timings: [(Stage, Double)] = []
+    /// Fault injection for crash tests: `TREEFORGE_FAULT_KILL_AT=STAGE` makes
+    /// the process SIGKILL itself as that stage starts.
+    private let killAt = ProcessInfo.processInfo.environment["TREEFORGE_FAULT_KILL_AT"]
 
     init(progress: ComposeProgress) { self.progress = progress }
 
     func time<T>(_ stage: Stage, _ body: () throws -> T) rethrows -> T {
+        if killAt == stage.rawValue { kill(getpid(), SIGKILL) }
         progress.stageStarted(stage)
         let start = Date()
         defer {

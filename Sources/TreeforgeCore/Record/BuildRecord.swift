@@ -5,27 +5,76 @@ import GRDB
 public struct BuildRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "build"
 
-    public enum Status: String, Codable, Sendable {
-        case running, succeeded, failed
+    public enum Status: String, Codable, Sendable, CaseIterable {
+        case queued, running, succeeded, failed, unchanged, cancelled
+        /// The compose process ended (killed, crashed, power lost) without finishing.
+        case interrupted
     }
 
     public var id: Int64?
+    /// pungi's style: `<name>-<version>-<YYYYMMDD>.<n>`, set once the treefile is read.
+    public var composeId: String?
     public var ref: String?
+    public var version: String?
+    public var status: Status
+    /// What started it: `cli`, or `reconciled` for a commit found on a ref unrecorded.
+    public var trigger: String = "cli"
     public var treefilePath: String
     public var treefileSHA256: String?
-    public var status: Status
+    /// SHA-256 over everything that went into the tree (see `InputHash`).
+    public var inputHash: String?
+    public var commit: String?
+    public var parent: String?
     public var startedAt: Date
     public var finishedAt: Date?
-    public var commit: String?
-    public var version: String?
     /// The NEVRAs installed, sorted; stored as a JSON array.
     public var packages: [String] = []
     /// Seconds per stage; stored as a JSON object.
     public var stageSeconds: [String: Double] = [:]
     public var failedStage: String?
     public var error: String?
+    /// The compose process, while it runs (to tell a live compose from a dead one).
+    public var pid: Int32?
+
+    public init(treefilePath: String, status: Status, startedAt: Date) {
+        self.treefilePath = treefilePath
+        self.status = status
+        self.startedAt = startedAt
+    }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
+}
+
+/// One package of a build.
+public struct BuildPackage: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "buildPackage"
+    public var buildId: Int64
+    public var name: String
+    public var epoch: String
+    public var version: String
+    public var release: String
+    public var arch: String
+    public var repo: String
+    public var downloadSize: Int64
+    public var installSize: Int64
+    public var checksum: String?
+
+    public var evr: String { epoch.isEmpty || epoch == "0" ? "\(version)-\(release)" : "\(epoch):\(version)-\(release)" }
+    public var nevra: String { "\(name)-\(evr).\(arch)" }
+}
+
+public struct BuildRepo: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "buildRepo"
+    public var buildId: Int64
+    public var repoId: String
+    public var revision: String?
+}
+
+public struct BuildLog: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "buildLog"
+    public var buildId: Int64
+    public var stage: String
+    public var text: String
 }

@@ -16,15 +16,32 @@ public final class BuildStore: Sendable {
         try self.init(path: path.path)
     }
 
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, upTo: nil)
+    }
+
+    /// Opens the database migrated up to (and including) the named migration;
+    /// nil: all of them. Tests use it to build each earlier schema.
+    init(path: String, upTo lastMigration: String?) throws {
         var configuration = Configuration()
+        // WAL (DatabasePool's default): readers never block the one writer;
+        // a second compose waits for the write lock instead of failing.
         configuration.busyMode = .timeout(10)
         do {
             writer = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(writer)
+            if let lastMigration {
+                try Self.migrator.migrate(writer, upTo: lastMigration)
+            } else {
+                try Self.migrator.migrate(writer)
+            }
         } catch {
             throw ComposeError(.record, subject: path, "cannot open the build database: \(error)")
         }
+    }
+
+    /// The migrations applied, in order.
+    public func appliedMigrations() throws -> [String] {
+        try writer.read { try Self.migrator.appliedMigrations($0) }
     }
 
     /// An in-memory store, for tests.
@@ -39,37 +56,14 @@ public final class BuildStore: Sendable {
             .appendingPathComponent(standardized.lastPathComponent + ".builds.sqlite")
     }
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: builds") { db in
-            try db.execute(sql: """
-                CREATE TABLE build (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    ref TEXT,
-                    treefilePath TEXT NOT NULL,
-                    treefileSHA256 TEXT,
-                    status TEXT NOT NULL,
-                    startedAt DATETIME NOT NULL,
-                    finishedAt DATETIME,
-                    "commit" TEXT,
-                    version TEXT,
-                    packages TEXT NOT NULL DEFAULT '[]',
-                    stageSeconds TEXT NOT NULL DEFAULT '{}',
-                    failedStage TEXT,
-                    error TEXT
-                );
-                CREATE INDEX build_ref ON build(ref, id);
-                """)
-        }
-        return migrator
-    }
-
     // MARK: Writing
 
     /// Records a compose that has just started; returns its id.
-    public func start(treefilePath: String, now: Date = Date()) throws -> Int64 {
+    public func start(treefilePath: String, trigger: String = "cli", pid: Int32? = getpid(), now: Date = Date()) throws -> Int64 {
         try writer.write { db in
             var build = BuildRecord(treefilePath: treefilePath, status: .running, startedAt: now)
+            build.trigger = trigger
+            build.pid = pid
             try build.insert(db)
             return build.id!
         }
@@ -83,17 +77,98 @@ public final class BuildStore: Sendable {
         }
     }
 
+    /// Inserts a finished build (one found in the repository, not composed here).
+    public func insert(_ build: BuildRecord) throws -> Int64 {
+        try writer.write { db in
+            var row = build
+            try row.insert(db)
+            return row.id!
+        }
+    }
+
+    /// Gives the build its compose id, `<name>-<version>-<YYYYMMDD>.<n>` with
+    /// n counting the day's composes of that name and version from 0.
+    public func assignComposeID(_ id: Int64, name: String, version: String, day: Date) throws -> String {
+        try writer.write { db in
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let parts = calendar.dateComponents([.year, .month, .day], from: day)
+            let prefix = String(format: "%@-%@-%04d%02d%02d.", name, version, parts.year!, parts.month!, parts.day!)
+            let taken = try String.fetchAll(db, sql: "SELECT composeId FROM build WHERE composeId LIKE ? ESCAPE '\\'",
+                                            arguments: [Self.likeEscaped(prefix) + "%"])
+            let next = (taken.compactMap { Int($0.dropFirst(prefix.count)) }.max() ?? -1) + 1
+            let composeID = prefix + String(next)
+            try db.execute(sql: "UPDATE build SET composeId = ? WHERE id = ?", arguments: [composeID, id])
+            return composeID
+        }
+    }
+
+    /// Replaces the build's package and repository rows.
+    public func recordPackages(_ id: Int64, _ set: ResolvedSet) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM buildPackage WHERE buildId = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM buildRepo WHERE buildId = ?", arguments: [id])
+            for package in set.packages {
+                try BuildPackage(buildId: id, name: package.name, epoch: package.epoch, version: package.version,
+                                 release: package.release, arch: package.arch, repo: package.repository,
+                                 downloadSize: Int64(package.downloadSize), installSize: Int64(package.installSize),
+                                 checksum: package.checksum.map { "\(package.checksumType ?? "sha256"):\($0)" }).insert(db)
+            }
+            for repo in set.repos {
+                try BuildRepo(buildId: id, repoId: repo.id, revision: repo.revision).insert(db)
+            }
+            try db.execute(sql: "UPDATE build SET packages = ? WHERE id = ?",
+                           arguments: [String(decoding: try JSONEncoder().encode(set.nevras), as: UTF8.self), id])
+        }
+    }
+
+    /// Sets one stage's log (librpm's messages and scriptlet output for install).
+    public func setLog(_ id: Int64, stage: Stage, text: String) throws {
+        try writer.write { db in
+            try BuildLog(buildId: id, stage: stage.rawValue, text: text).save(db)
+        }
+    }
+
     // MARK: Reading
 
     public func build(_ id: Int64) throws -> BuildRecord? {
         try writer.read { try BuildRecord.fetchOne($0, key: id) }
     }
 
-    public func builds(ref: String? = nil) throws -> [BuildRecord] {
+    public func builds(ref: String? = nil, status: BuildRecord.Status? = nil) throws -> [BuildRecord] {
         try writer.read { db in
             var request = BuildRecord.order(Column("id").desc)
             if let ref { request = request.filter(Column("ref") == ref) }
+            if let status { request = request.filter(Column("status") == status.rawValue) }
             return try request.fetchAll(db)
         }
+    }
+
+    /// The build that produced a commit, if one did.
+    public func build(commit: String) throws -> BuildRecord? {
+        try writer.read { try BuildRecord.filter(Column("commit") == commit).order(Column("id").desc).fetchOne($0) }
+    }
+
+    public func packages(of id: Int64) throws -> [BuildPackage] {
+        try writer.read { db in
+            try BuildPackage.filter(Column("buildId") == id).order(Column("name"), Column("arch")).fetchAll(db)
+        }
+    }
+
+    public func repos(of id: Int64) throws -> [BuildRepo] {
+        try writer.read { try BuildRepo.filter(Column("buildId") == id).order(Column("repoId")).fetchAll($0) }
+    }
+
+    public func logs(of id: Int64) throws -> [BuildLog] {
+        try writer.read { db in
+            let order = Stage.allCases.map(\.rawValue)
+            return try BuildLog.filter(Column("buildId") == id).fetchAll(db)
+                .sorted { (order.firstIndex(of: $0.stage) ?? 99) < (order.firstIndex(of: $1.stage) ?? 99) }
+        }
+    }
+
+    static func likeEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
     }
 }

@@ -1,0 +1,75 @@
+import GRDB
+
+/// The build database's schema, as named migrations. They are append-only:
+/// once one has landed it is never edited; a change is a new migration.
+extension BuildStore {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: builds") { db in
+            try db.execute(sql: """
+                CREATE TABLE build (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    ref TEXT,
+                    treefilePath TEXT NOT NULL,
+                    treefileSHA256 TEXT,
+                    status TEXT NOT NULL,
+                    startedAt DATETIME NOT NULL,
+                    finishedAt DATETIME,
+                    "commit" TEXT,
+                    version TEXT,
+                    packages TEXT NOT NULL DEFAULT '[]',
+                    stageSeconds TEXT NOT NULL DEFAULT '{}',
+                    failedStage TEXT,
+                    error TEXT
+                );
+                CREATE INDEX build_ref ON build(ref, id);
+                """)
+        }
+        migrator.registerMigration("v2: compose ids, packages, repos, deltas, logs") { db in
+            try db.execute(sql: """
+                ALTER TABLE build ADD COLUMN composeId TEXT;
+                ALTER TABLE build ADD COLUMN "trigger" TEXT NOT NULL DEFAULT 'cli';
+                ALTER TABLE build ADD COLUMN inputHash TEXT;
+                ALTER TABLE build ADD COLUMN parent TEXT;
+                ALTER TABLE build ADD COLUMN pid INTEGER;
+                CREATE UNIQUE INDEX build_composeId ON build(composeId);
+                CREATE INDEX build_status ON build(status);
+                CREATE INDEX build_commit ON build("commit");
+
+                CREATE TABLE buildPackage (
+                    buildId INTEGER NOT NULL REFERENCES build(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    epoch TEXT NOT NULL,
+                    version TEXT NOT NULL,
+                    release TEXT NOT NULL,
+                    arch TEXT NOT NULL,
+                    repo TEXT NOT NULL,
+                    downloadSize INTEGER NOT NULL,
+                    installSize INTEGER NOT NULL,
+                    checksum TEXT,
+                    PRIMARY KEY (buildId, name, arch, epoch, version, release)
+                );
+                CREATE TABLE buildRepo (
+                    buildId INTEGER NOT NULL REFERENCES build(id) ON DELETE CASCADE,
+                    repoId TEXT NOT NULL,
+                    revision TEXT,
+                    PRIMARY KEY (buildId, repoId)
+                );
+                CREATE TABLE buildDelta (
+                    buildId INTEGER NOT NULL REFERENCES build(id) ON DELETE CASCADE,
+                    fromCommit TEXT,
+                    toCommit TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    parts INTEGER NOT NULL
+                );
+                CREATE TABLE buildLog (
+                    buildId INTEGER NOT NULL REFERENCES build(id) ON DELETE CASCADE,
+                    stage TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    PRIMARY KEY (buildId, stage)
+                );
+                """)
+        }
+        return migrator
+    }
+}

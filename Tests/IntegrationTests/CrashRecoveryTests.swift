@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// A compose killed (SIGKILL) as each stage starts, then a compose that
+/// succeeds: the database must tell the truth and the repository must pass
+/// `ostree fsck`.
+@Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
+struct CrashRecoveryTests {
+    @Test(arguments: ["load", "resolve", "download", "install", "postprocess", "commit", "record"])
+    func killedAtAStage(stage: String) throws {
+        let harness = try ComposeHarness("crash")
+        let treefile = try harness.treefile(["fixture-oldtool"])
+        let first = try harness.composeOK(treefile)
+
+        let killed = try harness.compose(treefile, environment: ["TREEFORGE_FAULT_KILL_AT": stage])
+        #expect(killed.status == SIGKILL, "the compose should have died at \(stage)")
+        let head = try #require(try Oracle.ostreeRev(harness.repo, harness.ref))
+        // Killed as `record` starts, the commit is already on the ref.
+        #expect((head != first) == (stage == "record"))
+        #expect(try harness.buildRows().last?.status == "running")
+
+        let last = try harness.composeOK(treefile)
+        let rows = try harness.buildRows()
+        #expect(rows.count == 3)
+        #expect(rows[0].status == "succeeded" && rows[0].commit == first)
+        if stage == "record" {
+            #expect(rows[1].status == "succeeded" && rows[1].commit == head, "reconciled from the commit's own build id")
+        } else {
+            #expect(rows[1].status == "interrupted" && rows[1].commit.isEmpty)
+        }
+        #expect(rows[2].status == "succeeded" && rows[2].commit == last)
+        #expect(!rows.contains { $0.status == "running" })
+        try Oracle.ostree(harness.repo, ["fsck"])
+        let show = try Command.check([Fixtures.treeforgeExecutable.path, "builds", "show", "2", "--repo", harness.repo.path])
+        #expect(show.contains(stage == "record" ? "Status:           succeeded" : "Status:           interrupted"))
+    }
+
+    @Test func anUnrecordedCommitOnTheRefIsRecorded() throws {
+        let harness = try ComposeHarness("unrecorded")
+        let treefile = try harness.treefile(["fixture-oldtool"])
+        try harness.composeOK(treefile)
+        // A commit made behind treeforge's back (another tool, a lost database row).
+        let tree = harness.dir.path("tree")
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("usr"), withIntermediateDirectories: true)
+        try Oracle.ostree(harness.repo, ["commit", "--branch", harness.ref, "--tree=dir=\(tree.path)", "--add-metadata-string=version=manual.1"])
+        let foreign = try #require(try Oracle.ostreeRev(harness.repo, harness.ref))
+        try harness.composeOK(treefile)
+        let rows = try harness.buildRows()
+        #expect(rows.map(\.status) == ["succeeded", "succeeded", "succeeded"])
+        #expect(rows.contains { $0.commit == foreign })
+        let list = try Command.check([Fixtures.treeforgeExecutable.path, "builds", "list", "--repo", harness.repo.path, "--json"])
+        #expect(list.contains(#""trigger" : "reconciled""#) && list.contains(#""version" : "manual.1""#))
+    }
+
+    @Test func buildsCommands() throws {
+        let harness = try ComposeHarness("builds-cli")
+        try harness.composeOK(try harness.treefile(["fixture-app", "fixture-oldtool"]))
+        try harness.composeOK(try harness.treefile(["fixture-app", "fixture-legacy", "fixture-editor-b"], in: "second"))
+        _ = try harness.compose(try harness.treefile(["fixture-app", "fixture-failing-scriptlet"], in: "third"))
+        func cli(_ arguments: [String]) throws -> String {
+            try Command.check([Fixtures.treeforgeExecutable.path, "builds"] + arguments + ["--repo", harness.repo.path])
+        }
+        let list = try cli(["list"])
+        #expect(list.contains("fixture-x86_64-test-0-"))
+        #expect(list.contains("failed in install"))
+        #expect(try cli(["diff", "1", "2"]) == """
+            Build #1 -> #2
+            Downgraded:
+              fixture-lib.noarch 2.0-1 -> 1.0-1
+            Removed:
+              fixture-editor-a-1.0-1.noarch
+              fixture-newtool-2.0-1.noarch
+            Added:
+              fixture-editor-b-1.0-1.noarch
+              fixture-legacy-1.0-1.noarch
+
+            """)
+        #expect(try cli(["log", "3", "--stage", "install"]).contains("fixture-failing-scriptlet: %post failing on purpose"))
+        #expect(try cli(["show", "3"]).contains("the %post scriptlet failed (exit status 3)"))
+        let json = try cli(["diff", "1", "2", "--json"])
+        #expect(json.contains(#""downgraded""#))
+    }
+}
