@@ -50,7 +50,7 @@ struct BuildsListCommand: ParsableCommand {
         let rows = builds.map { build in
             [String(build.id ?? 0), build.composeId ?? "-", build.status.rawValue, build.version ?? "-",
              build.commit.map { String($0.prefix(12)) } ?? "-", Self.date(build.startedAt),
-             build.failedStage.map { "failed in \($0)" } ?? ""]
+             build.prunedAt != nil ? "pruned" : build.failedStage.map { "failed in \($0)" } ?? ""]
         }
         printTable(["ID", "COMPOSE", "STATUS", "VERSION", "COMMIT", "STARTED", ""], rows)
     }
@@ -85,6 +85,7 @@ struct BuildsShowCommand: ParsableCommand {
             ("Treefile", build.treefilePath.isEmpty ? nil : build.treefilePath), ("Treefile SHA-256", build.treefileSHA256),
             ("Input hash", build.inputHash), ("Started", BuildsListCommand.date(build.startedAt)),
             ("Finished", build.finishedAt.map(BuildsListCommand.date)),
+            ("Pruned", build.prunedAt.map { "\(BuildsListCommand.date($0)): its commit, packages and logs were removed" }),
             ("Stages", Stage.allCases.compactMap { stage in build.stageSeconds[stage.rawValue].map { String(format: "%@ %.2fs", stage.rawValue, $0) } }
                 .joined(separator: ", ")),
             ("Repos", details.repos.map { "\($0.repoId) (revision \($0.revision ?? "?"))" }.joined(separator: ", ")),
@@ -95,6 +96,7 @@ struct BuildsShowCommand: ParsableCommand {
             print("\(name):".padding(toLength: 18, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: 18)))
         }
         let packages = details.packages.isEmpty ? build.packages : details.packages.map(\.nevra)
+        if build.prunedAt != nil { return }
         print("Packages (\(packages.count)):")
         for nevra in packages { print("  \(nevra)") }
     }

@@ -74,12 +74,23 @@ import TestSupport
                 """)
         }
         let current = try BuildStore(path: path)
-        #expect(try current.appliedMigrations() == ["v1: builds", "v2: compose ids, packages, repos, deltas, logs"])
+        #expect(try current.appliedMigrations() == ["v1: builds", "v2: compose ids, packages, repos, deltas, logs", "v3: pruned builds"])
         let old = try #require(try current.builds().first)
         #expect(old.commit == "abc" && old.packages == ["a-1-1.noarch"])
         #expect(old.trigger == "cli" && old.composeId == nil && old.inputHash == nil)
         let fresh = try BuildStore(path: dir.path("fresh.sqlite").path)
-        #expect(try fresh.appliedMigrations().count == 2)
+        #expect(try fresh.appliedMigrations().count == 3)
+        // And from v2.
+        let v2 = try BuildStore(path: dir.path("v2.sqlite").path, upTo: "v2: compose ids, packages, repos, deltas, logs")
+        try v2.writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO build (id, composeId, treefilePath, status, startedAt, "trigger")
+                VALUES (7, 'n-1-20260101.0', '/t', 'failed', '2026-01-01 00:00:00.000', 'cli')
+                """)
+        }
+        let upgraded = try BuildStore(path: dir.path("v2.sqlite").path)
+        #expect(try upgraded.build(7)?.composeId == "n-1-20260101.0")
+        #expect(try upgraded.build(7)?.prunedAt == nil)
     }
 
     @Test func diffLikeRpmOstreeDbDiff() throws {

@@ -35,6 +35,9 @@ public struct BuildRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var error: String?
     /// The compose process, while it runs (to tell a live compose from a dead one).
     public var pid: Int32?
+    /// When `treeforge prune` removed its commit: the row stays as a summary,
+    /// its packages, repos and logs are gone.
+    public var prunedAt: Date?
 
     public init(treefilePath: String, status: Status, startedAt: Date) {
         self.treefilePath = treefilePath

@@ -70,6 +70,9 @@ extension BuildStore {
                 );
                 """)
         }
+        migrator.registerMigration("v3: pruned builds") { db in
+            try db.execute(sql: "ALTER TABLE build ADD COLUMN prunedAt DATETIME")
+        }
         return migrator
     }
 }

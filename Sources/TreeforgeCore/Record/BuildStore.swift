@@ -129,6 +129,20 @@ public final class BuildStore: Sendable {
         }
     }
 
+    /// Drops the details of builds whose commits were pruned (packages,
+    /// repos, deltas, logs), keeping each build row as its summary.
+    public func pruneDetails(of ids: [Int64], at date: Date = Date()) throws {
+        guard !ids.isEmpty else { return }
+        try writer.write { db in
+            for table in ["buildPackage", "buildRepo", "buildDelta", "buildLog"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE buildId IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                               arguments: StatementArguments(ids))
+            }
+            try db.execute(sql: "UPDATE build SET prunedAt = ?, packages = '[]' WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                           arguments: StatementArguments([date as (any DatabaseValueConvertible)] + ids.map { $0 as (any DatabaseValueConvertible) }))
+        }
+    }
+
     // MARK: Reading
 
     public func build(_ id: Int64) throws -> BuildRecord? {

@@ -1,0 +1,84 @@
+import Foundation
+import LibOSTree
+
+/// `treeforge prune`: drops a ref's old commits, the objects only they
+/// reached, and the details of the builds that made them; then regenerates
+/// the summary. A commit another ref still reaches is never deleted, nor is
+/// the ref's head.
+///
+/// Blocks while libostree walks the repository: not for the cooperative pool.
+public struct Pruner {
+    public var repoPath: URL
+
+    public enum Policy: Sendable {
+        case keepLast(Int)
+        case keepYoungerThan(TimeInterval)
+    }
+
+    public struct Report: Sendable {
+        public var kept: [String]
+        public var deleted: [String]
+        public var objectsPruned: Int
+        public var bytesFreed: UInt64
+        public var buildsPruned: Int
+    }
+
+    public init(repoPath: URL) {
+        self.repoPath = repoPath
+    }
+
+    public func prune(ref: String, policy: Policy, now: Date = Date()) throws -> Report {
+        let subject = "ref \(ref) in \(repoPath.path)"
+        guard FileManager.default.fileExists(atPath: repoPath.appendingPathComponent("config").path) else {
+            throw ComposeError(.publish, subject: repoPath.path, "no OSTree repository here")
+        }
+        do {
+            let repo = try OSTreeRepository.open(path: repoPath.path)
+            guard let head = try repo.resolve(ref: ref) else {
+                throw ComposeError(.publish, subject: subject, "no such ref")
+            }
+            let history = try repo.history(from: head)
+            let keepCount: Int
+            switch policy {
+            case .keepLast(let count):
+                keepCount = max(1, count)
+            case .keepYoungerThan(let age):
+                let cutoff = now.addingTimeInterval(-age)
+                keepCount = max(1, history.prefix { $0.timestamp >= cutoff }.count)
+            }
+            // What other refs reach stays, whatever this ref's policy says.
+            var protected = Set<String>()
+            for (other, commit) in try repo.refs() where other != ref {
+                protected.formUnion(try repo.history(from: commit).map(\.checksum))
+            }
+            let kept = Array(history.prefix(keepCount))
+            let doomed = history.dropFirst(keepCount).map(\.checksum).filter { !protected.contains($0) }
+            for commit in doomed { try repo.deleteCommit(commit) }
+            let result = try repo.pruneUnreachable()
+            try repo.regenerateSummary()
+
+            let store = try BuildStore(repoPath: repoPath)
+            let oldestKept = kept.last?.timestamp ?? now
+            let builds = try store.builds(ref: ref).filter { build in
+                guard build.prunedAt == nil, build.status != .running else { return false }
+                if let commit = build.commit { return doomed.contains(commit) }
+                // Failed and interrupted builds from before the oldest kept commit go with them.
+                return build.startedAt < oldestKept
+            }
+            try store.pruneDetails(of: builds.compactMap(\.id), at: now)
+            return Report(kept: kept.map(\.checksum), deleted: doomed, objectsPruned: result.objectsPruned,
+                          bytesFreed: result.bytesFreed, buildsPruned: builds.count)
+        } catch let error as OSTreeError {
+            throw ComposeError(.publish, subject: subject, "cannot prune: \(error)")
+        }
+    }
+
+    /// `30d`, `12h`, `2w`, `90m`, `45s` (or plain seconds).
+    public static func parseAge(_ text: String) -> TimeInterval? {
+        let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
+        if let unit = text.last, let scale = units[unit], let value = Double(text.dropLast()), value >= 0 {
+            return value * scale
+        }
+        return Double(text).flatMap { $0 >= 0 ? $0 : nil }
+    }
+}
