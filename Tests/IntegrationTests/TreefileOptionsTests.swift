@@ -74,6 +74,11 @@ struct RemoteComposeTests {
         try "ref: \(harness.ref)\nrepos: [fixtures]\npackages: [fixture-app, fixture-oldtool]\n".write(to: treefile, atomically: true, encoding: .utf8)
         let cache = harness.dir.path("cache")
 
+        let fetched = try harness.compose(treefile, ["--cachedir", cache.path, "--download-only"])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        #expect(fetched.stdout.contains("Downloaded 8 packages for \(harness.ref) into the cache"))
+        #expect(!FileManager.default.fileExists(atPath: harness.repo.path), "--download-only composes nothing")
+
         let first = try harness.compose(treefile, ["--cachedir", cache.path])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("download "))
