@@ -4,6 +4,8 @@ import COSTree
 public struct CommitRequest: Sendable {
     public var rootDirectory: String
     public var ref: String
+    /// False writes the commit without moving the ref (`--write-commitid-to`).
+    public var moveRef = true
     public var subject: String
     public var metadata: [String: CommitMetadataValue]
     /// The parent commit; nil starts a new history.
@@ -29,7 +31,7 @@ extension OSTreeRepository {
         try gcall("ostree_repo_prepare_transaction") { ostree_repo_prepare_transaction(raw, nil, nil, $0) }
         do {
             let checksum = try writeCommit(request)
-            ostree_repo_transaction_set_ref(raw, nil, request.ref, checksum)
+            if request.moveRef { ostree_repo_transaction_set_ref(raw, nil, request.ref, checksum) }
             try gcall("ostree_repo_commit_transaction") { ostree_repo_commit_transaction(raw, nil, nil, $0) }
             return checksum
         } catch {

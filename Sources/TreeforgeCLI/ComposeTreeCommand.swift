@@ -5,7 +5,8 @@ import TreeforgeCore
 struct ComposeTreeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tree",
-        abstract: "Resolve, install and commit a treefile into an OSTree repository.")
+        abstract: "Resolve, install and commit a treefile into an OSTree repository.",
+        discussion: "Exit status: 0 committed (or printed), 1 failed, 3 no changes (the inputs are those of the ref's head; nothing committed).")
 
     @Argument(help: "The treefile (YAML or JSON).")
     var treefile: String
@@ -24,6 +25,18 @@ struct ComposeTreeCommand: ParsableCommand {
 
     @Flag(help: "With --dry-run: print the transaction as JSON.")
     var json = false
+
+    @Flag(help: "Compose even when the inputs are those of the ref's head commit.")
+    var forceNocache = false
+
+    @Option(help: ArgumentHelp("Touch this file when a new commit is made.", valueName: "FILE"))
+    var touchIfChanged: String?
+
+    @Option(help: ArgumentHelp("Write the new commit's checksum here and do not move the ref.", valueName: "FILE"))
+    var writeCommitidTo: String?
+
+    /// The exit status of a compose whose inputs had not changed (nothing committed).
+    static let noChangesExitStatus: Int32 = 3
 
     @Flag(help: "Print the flattened treefile as JSON (rpm-ostree's --print-only) and stop.")
     var printOnly = false
@@ -45,6 +58,9 @@ struct ComposeTreeCommand: ParsableCommand {
             options.workdir = workdir.map { URL(fileURLWithPath: $0) }
             options.dryRun = dryRun
             options.version = version
+            options.forceNocache = forceNocache
+            options.touchIfChanged = touchIfChanged.map { URL(fileURLWithPath: $0) }
+            options.writeCommitIDTo = writeCommitidTo.map { URL(fileURLWithPath: $0) }
             try treefileOptions.apply(to: &options)
             repositoryOptions.apply(to: &options)
             lockfileOptions.apply(to: &options)
@@ -57,6 +73,9 @@ struct ComposeTreeCommand: ParsableCommand {
                 print("Downloaded \(plan.packages.packages.count) packages for \(plan.treefile.ref) into the cache")
             case .committed(let summary):
                 output.printSummary(summary)
+            case .unchanged(let summary):
+                print("No changes: the inputs of \(summary.ref) are those of its head \(summary.commit) (input hash \(summary.inputHash)); nothing committed. --force-nocache composes anyway.")
+                throw ExitCode(Self.noChangesExitStatus)
             }
         } catch let error as ComposeError {
             output.printError(error)

@@ -67,16 +67,49 @@ struct ComposeTreeTests {
         let harness = try ComposeHarness()
         let treefile = try harness.treefile(["fixture-oldtool"])
         let first = try harness.composeOK(treefile)
-        let second = try harness.composeOK(treefile)
+        let second = try harness.composeOK(treefile, ["--force-nocache"])
         #expect(first != second)
         let log = try Oracle.ostree(harness.repo, ["log", harness.ref])
         #expect(log.contains("commit \(first)") && log.contains("commit \(second)"))
         #expect(log.range(of: #"Version: \d{8}\.1"#, options: .regularExpression) != nil)
         #expect(try Oracle.ostree(harness.repo, ["rev-parse", "\(second)^"]).contains(first))
 
-        let pinned = try harness.compose(treefile, ["--version", "42.0"])
+        let pinned = try harness.compose(treefile, ["--version", "42.0", "--force-nocache"])
         #expect(pinned.status == 0)
         #expect(try Oracle.ostree(harness.repo, ["log", harness.ref]).contains("Version: 42.0"))
+    }
+
+    @Test func unchangedInputsCommitNothing() throws {
+        let harness = try ComposeHarness("unchanged")
+        let treefile = try harness.treefile(["fixture-oldtool"])
+        let marker = harness.dir.path("changed")
+        let first = try harness.composeOK(treefile, ["--touch-if-changed", marker.path])
+        #expect(FileManager.default.fileExists(atPath: marker.path))
+        try FileManager.default.removeItem(at: marker)
+
+        let again = try harness.compose(treefile, ["--touch-if-changed", marker.path])
+        #expect(again.status == 3)
+        #expect(again.stdout.hasPrefix("No changes: the inputs of \(harness.ref) are those of its head \(first)"))
+        #expect(!FileManager.default.fileExists(atPath: marker.path))
+        #expect(try Oracle.ostreeRev(harness.repo, harness.ref) == first)
+        #expect(try harness.buildRows().map(\.status) == ["succeeded", "unchanged"])
+
+        // A changed input (another package set) composes again.
+        let changed = try harness.treefile(["fixture-oldtool", "fixture-mta"], in: "changed")
+        #expect(try harness.composeOK(changed) != first)
+    }
+
+    @Test func writeCommitIDLeavesTheRef() throws {
+        let harness = try ComposeHarness("commitid")
+        let treefile = try harness.treefile(["fixture-oldtool"])
+        let first = try harness.composeOK(treefile)
+        let idFile = harness.dir.path("commit-id")
+        let result = try harness.compose(treefile, ["--force-nocache", "--write-commitid-to", idFile.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let written = try String(contentsOf: idFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(written.count == 64 && written != first)
+        #expect(try Oracle.ostreeRev(harness.repo, harness.ref) == first)
+        try Oracle.ostree(harness.repo, ["show", written])
     }
 
     @Test func dryRunPrintsTheTransactionAndChangesNothing() throws {

@@ -13,14 +13,14 @@ struct CrashRecoveryTests {
         let treefile = try harness.treefile(["fixture-oldtool"])
         let first = try harness.composeOK(treefile)
 
-        let killed = try harness.compose(treefile, environment: ["TREEFORGE_FAULT_KILL_AT": stage])
+        let killed = try harness.compose(treefile, ["--force-nocache"], environment: ["TREEFORGE_FAULT_KILL_AT": stage])
         #expect(killed.status == SIGKILL, "the compose should have died at \(stage)")
         let head = try #require(try Oracle.ostreeRev(harness.repo, harness.ref))
         // Killed as `record` starts, the commit is already on the ref.
         #expect((head != first) == (stage == "record"))
         #expect(try harness.buildRows().last?.status == "running")
 
-        let last = try harness.composeOK(treefile)
+        let last = try harness.composeOK(treefile, ["--force-nocache"])
         let rows = try harness.buildRows()
         #expect(rows.count == 3)
         #expect(rows[0].status == "succeeded" && rows[0].commit == first)

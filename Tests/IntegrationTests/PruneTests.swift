@@ -14,7 +14,7 @@ struct PruneTests {
         let harness = try ComposeHarness("prune")
         let small = try harness.treefile(["fixture-oldtool"], in: "small")
         let big = try harness.treefile(Fixtures.defaultRequest, in: "big")
-        let commits = try [big, small, small, small].map { try harness.composeOK($0) }
+        let commits = try [big, small, small, small].map { try harness.composeOK($0, ["--force-nocache"]) }
         // Another ref on the second commit: its history must survive.
         try Oracle.ostree(harness.repo, ["refs", "--create=keeper/ref", commits[1]])
 
@@ -48,7 +48,7 @@ struct PruneTests {
         let harness = try ComposeHarness("prune-age")
         let treefile = try harness.treefile(["fixture-oldtool"])
         try harness.composeOK(treefile)
-        let head = try harness.composeOK(treefile)
+        let head = try harness.composeOK(treefile, ["--force-nocache"])
         let result = try prune(harness, ["--keep-younger-than", "0s"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Kept 1 commit of \(harness.ref); deleted 1"))

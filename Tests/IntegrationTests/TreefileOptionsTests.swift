@@ -85,7 +85,7 @@ struct RemoteComposeTests {
         #expect(FileManager.default.fileExists(atPath: cache.appendingPathComponent("repos/fixtures/Packages/fixture-sh-1.0-1.x86_64.rpm").path))
 
         server.stop()
-        let offline = try harness.compose(treefile, ["--cachedir", cache.path, "--cache-only"])
+        let offline = try harness.compose(treefile, ["--cachedir", cache.path, "--cache-only", "--force-nocache"])
         #expect(offline.status == 0, "\(offline.stderr)")
         let checkout = harness.dir.path("checkout")
         try Oracle.ostree(harness.repo, ["checkout", "-U", harness.ref, checkout.path])

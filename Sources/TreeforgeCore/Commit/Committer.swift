@@ -12,6 +12,8 @@ public struct Committer {
     public var version: String?
     /// More commit metadata (the build id, the input hash).
     public var extraMetadata: [String: CommitMetadataValue] = [:]
+    /// False writes the commit but leaves the ref where it was.
+    public var moveRef = true
 
     public init(repoPath: URL, version: String? = nil) {
         self.repoPath = repoPath
@@ -36,9 +38,10 @@ public struct Committer {
                 "treeforge.treefile-sha256": .string(treefile.sha256),
                 "treeforge.packages": .strings(packages.nevras),
             ]) { _, own in own }
-            let checksum = try repo.commit(CommitRequest(
-                rootDirectory: root.path, ref: treefile.ref,
-                subject: "\(treefile.ref) \(version)", metadata: metadata, parent: parent))
+            var request = CommitRequest(rootDirectory: root.path, ref: treefile.ref,
+                                        subject: "\(treefile.ref) \(version)", metadata: metadata, parent: parent)
+            request.moveRef = moveRef
+            let checksum = try repo.commit(request)
             return Result(commit: checksum, parent: parent, version: version)
         } catch let error as OSTreeError {
             throw ComposeError(.commit, subject: "ref \(treefile.ref) in \(repoPath.path)", error.description)

@@ -30,6 +30,12 @@ public struct ComposeOptions: Sendable {
     public var lockfileStrict = false
     /// Write the resolved set as an rpm-ostree lockfile (dry runs too).
     public var writeLockfileTo: URL?
+    /// Compose even when the inputs equal those of the ref's head.
+    public var forceNocache = false
+    /// Touched when a new commit was made (for scripts).
+    public var touchIfChanged: URL?
+    /// Write the new commit's checksum here and leave the ref where it is.
+    public var writeCommitIDTo: URL?
     /// The treeforge executable, for the rpm child process.
     public var helperExecutable: URL
 
@@ -45,6 +51,15 @@ public enum ComposeOutcome: Sendable {
     case dryRun(ComposePlan)
     case downloaded(ComposePlan)
     case committed(ComposeSummary)
+    /// The inputs equal those of the ref's head commit: nothing was built.
+    case unchanged(UnchangedSummary)
+}
+
+public struct UnchangedSummary: Sendable {
+    public var buildID: Int64
+    public var ref: String
+    public var commit: String
+    public var inputHash: String
 }
 
 public struct ComposeSummary: Sendable {
@@ -94,7 +109,21 @@ public final class Compose {
             } resolved: { packages in
                 try store.recordPackages(buildID, packages)
             }
-            let summary = try execute(plan, buildID: buildID, store: store, timer: timer, workdir: &workdir)
+            let inputHash = InputHash.compute(treefile: plan.treefile, packages: plan.packages)
+            if !options.forceNocache, let head = try unchangedHead(plan.treefile.ref, inputHash: inputHash) {
+                try store.update(buildID) {
+                    $0.status = .unchanged
+                    $0.finishedAt = Date()
+                    $0.commit = head
+                    $0.inputHash = inputHash
+                    $0.pid = nil
+                }
+                return .unchanged(UnchangedSummary(buildID: buildID, ref: plan.treefile.ref, commit: head, inputHash: inputHash))
+            }
+            let summary = try execute(plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer, workdir: &workdir)
+            if let touch = options.touchIfChanged {
+                FileManager.default.createFile(atPath: touch.path, contents: Data())
+            }
             if options.workdir == nil, let workdir { try? FileManager.default.removeItem(at: workdir) }
             return .committed(summary)
         } catch {
@@ -117,7 +146,16 @@ public final class Compose {
     }
 
     /// download → install → postprocess → commit → record.
-    private func execute(_ plan: ComposePlan, buildID: Int64, store: BuildStore, timer: StageTimer,
+    /// The ref's head commit when it was built from exactly these inputs.
+    private func unchangedHead(_ ref: String, inputHash: String) throws -> String? {
+        guard FileManager.default.fileExists(atPath: options.repo.appendingPathComponent("config").path),
+              let repository = try? Committer(repoPath: options.repo).openRepository(),
+              let head = try? repository.resolve(ref: ref),
+              let info = try? repository.commitInfo(head) else { return nil }
+        return info.metadata["treeforge.input-hash"] == .string(inputHash) ? head : nil
+    }
+
+    private func execute(_ plan: ComposePlan, inputHash: String, buildID: Int64, store: BuildStore, timer: StageTimer,
                          workdir: inout URL?) throws -> ComposeSummary {
         _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
         let scratch = try makeWorkdir()
@@ -131,11 +169,14 @@ public final class Compose {
         _ = try timer.time(.postprocess) {
             try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
         }
-        let inputHash = InputHash.compute(treefile: plan.treefile, packages: plan.packages)
         var committer = Committer(repoPath: options.repo, version: options.version)
+        committer.moveRef = options.writeCommitIDTo == nil
         // The commit names its build, so a crash after the ref moved can be reconciled.
         committer.extraMetadata = ["treeforge.build-id": .uint64(UInt64(buildID)), "treeforge.input-hash": .string(inputHash)]
         let committed = try timer.time(.commit) { try committer.run((root, plan), progress: progress) }
+        if let target = options.writeCommitIDTo {
+            try Data((committed.commit + "\n").utf8).write(to: target)
+        }
         try timer.time(.record) {
             let seconds = timer.secondsByStage
             try store.update(buildID) {
