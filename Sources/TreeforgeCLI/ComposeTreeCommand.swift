@@ -35,6 +35,12 @@ struct ComposeTreeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the new commit's checksum here and do not move the ref.", valueName: "FILE"))
     var writeCommitidTo: String?
 
+    @Option(help: "Static deltas from this many previous commits of the ref (0: none).")
+    var staticDeltaDepth = 2
+
+    @Flag(help: "Also generate a from-scratch static delta (slow: it compresses the whole tree).")
+    var staticDeltaFromScratch = false
+
     /// The exit status of a compose whose inputs had not changed (nothing committed).
     static let noChangesExitStatus: Int32 = 3
 
@@ -59,6 +65,8 @@ struct ComposeTreeCommand: ParsableCommand {
             options.dryRun = dryRun
             options.version = version
             options.forceNocache = forceNocache
+            options.staticDeltaDepth = staticDeltaDepth
+            options.staticDeltaFromScratch = staticDeltaFromScratch
             options.touchIfChanged = touchIfChanged.map { URL(fileURLWithPath: $0) }
             options.writeCommitIDTo = writeCommitidTo.map { URL(fileURLWithPath: $0) }
             try treefileOptions.apply(to: &options)

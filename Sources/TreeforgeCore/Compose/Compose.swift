@@ -36,6 +36,10 @@ public struct ComposeOptions: Sendable {
     public var touchIfChanged: URL?
     /// Write the new commit's checksum here and leave the ref where it is.
     public var writeCommitIDTo: URL?
+    /// Static deltas from this many previous commits of the ref (0: none).
+    public var staticDeltaDepth = 2
+    /// Also a from-scratch static delta (off by default: it compresses the whole tree).
+    public var staticDeltaFromScratch = false
     /// The treeforge executable, for the rpm child process.
     public var helperExecutable: URL
 
@@ -177,6 +181,11 @@ public final class Compose {
         if let target = options.writeCommitIDTo {
             try Data((committed.commit + "\n").utf8).write(to: target)
         }
+        var publisher = Publisher(repoPath: options.repo)
+        publisher.deltaDepth = options.staticDeltaDepth
+        publisher.fromScratch = options.staticDeltaFromScratch
+        let deltas = try timer.time(.publish) { try publisher.run(committed.commit, progress: progress) }
+        try store.recordDeltas(buildID, deltas)
         try timer.time(.record) {
             let seconds = timer.secondsByStage
             try store.update(buildID) {

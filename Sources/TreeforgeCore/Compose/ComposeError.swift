@@ -1,7 +1,7 @@
 /// The stages of a compose, in pipeline order, then publishing (summary,
 /// pruning) which works on the repository after composes.
 public enum Stage: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
-    case load, resolve, download, install, postprocess, commit, record, publish
+    case load, resolve, download, install, postprocess, commit, publish, record
     public var description: String { rawValue }
 }
 

@@ -143,6 +143,23 @@ public final class BuildStore: Sendable {
         }
     }
 
+    public func recordDeltas(_ id: Int64, _ deltas: [Publisher.PublishedDelta]) throws {
+        try writer.write { db in
+            for delta in deltas {
+                try db.execute(sql: "INSERT INTO buildDelta (buildId, fromCommit, toCommit, size, parts) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [id, delta.from, delta.to, Int64(delta.size), delta.parts])
+            }
+        }
+    }
+
+    /// The static deltas a build published: (from, to, size, parts).
+    public func deltas(of id: Int64) throws -> [(from: String?, to: String, size: Int64, parts: Int)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT fromCommit, toCommit, size, parts FROM buildDelta WHERE buildId = ? ORDER BY rowid",
+                             arguments: [id]).map { ($0["fromCommit"], $0["toCommit"], $0["size"], $0["parts"]) }
+        }
+    }
+
     // MARK: Reading
 
     public func build(_ id: Int64) throws -> BuildRecord? {

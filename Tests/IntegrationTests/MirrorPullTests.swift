@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The published repository is a plain archive repository that any static
+/// HTTP server can serve: the stock ostree client pulls it, with static
+/// deltas into a bare-user repository, and mirrors it.
+@Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
+struct MirrorPullTests {
+    @Test func clientsPullWithDeltasAndMirrorsMirror() throws {
+        let harness = try ComposeHarness("mirror")
+        let first = try harness.composeOK(try harness.treefile(["fixture-oldtool"], in: "one"), ["--static-delta-from-scratch"])
+        let server = try StaticHTTPServer(serving: harness.repo)
+        #expect(try Oracle.ostree(harness.repo, ["static-delta", "list"]).contains(first))
+
+        // A fresh client, through the from-scratch delta.
+        let client = harness.dir.path("client")
+        try Oracle.ostree(client, ["init", "--mode=bare-user"])
+        try Oracle.ostree(client, ["remote", "add", "--no-gpg-verify", "origin", server.url.absoluteString])
+        try Oracle.ostree(client, ["pull", "--require-static-deltas", "origin", harness.ref])
+        #expect(try Oracle.ostreeRev(client, harness.ref) == first)
+
+        // An update through the first → second delta.
+        let second = try harness.composeOK(try harness.treefile(Fixtures.defaultRequest, in: "two"))
+        let deltas = try Oracle.ostree(harness.repo, ["static-delta", "list"])
+        #expect(deltas.contains("\(first)-\(second)"))
+        try Oracle.ostree(client, ["pull", "--require-static-deltas", "origin", harness.ref])
+        #expect(try Oracle.ostreeRev(client, harness.ref) == second)
+        try Oracle.ostree(client, ["fsck"])
+        try Oracle.ostree(harness.repo, ["fsck"])
+
+        // A mirror of the whole repository.
+        let mirror = harness.dir.path("mirror")
+        try Oracle.ostree(mirror, ["init", "--mode=archive"])
+        try Oracle.ostree(mirror, ["remote", "add", "--no-gpg-verify", "origin", server.url.absoluteString])
+        try Oracle.ostree(mirror, ["pull", "--mirror", "origin", harness.ref])
+        #expect(try Oracle.ostreeRev(mirror, harness.ref) == second)
+        try Oracle.ostree(mirror, ["fsck"])
+
+        // The summary lists the ref and indexes the deltas.
+        let summary = try Oracle.ostree(harness.repo, ["summary", "--view"])
+        #expect(summary.contains(harness.ref))
+        #expect(summary.contains("ostree.summary.indexed-deltas: true"))
+        // The build records the deltas it published.
+        let rows = try Command.check(["sqlite3", harness.database.path, "select buildId, coalesce(fromCommit, 'scratch'), parts from buildDelta order by rowid"])
+        #expect(rows.contains("1|scratch|") && rows.contains("2|\(first)|"))
+    }
+}
