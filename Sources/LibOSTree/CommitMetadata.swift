@@ -5,7 +5,13 @@ public enum CommitMetadataValue: Hashable, Sendable {
     case string(String)
     case strings([String])
     case uint64(UInt64)
+    case int64(Int64)
+    case double(Double)
     case bool(Bool)
+    /// `av`: a list of mixed values.
+    indirect case array([CommitMetadataValue])
+    /// `a{sv}`.
+    indirect case dictionary([String: CommitMetadataValue])
 
     public var string: String? {
         if case .string(let value) = self { return value }
@@ -19,6 +25,19 @@ public enum CommitMetadataValue: Hashable, Sendable {
             return g_variant_new_string(value)
         case .uint64(let value):
             return g_variant_new_uint64(guint64(value))
+        case .int64(let value):
+            return g_variant_new_int64(gint64(value))
+        case .double(let value):
+            return g_variant_new_double(value)
+        case .array(let values):
+            let type = g_variant_type_new("v")
+            defer { g_variant_type_free(type) }
+            let items = values.map { g_variant_new_variant($0.makeVariant()) }
+            return items.withUnsafeBufferPointer { buffer in
+                g_variant_new_array(type, buffer.baseAddress, gsize(buffer.count))
+            }
+        case .dictionary(let entries):
+            return makeFloatingVardict(entries)
         case .bool(let value):
             return g_variant_new_boolean(value ? 1 : 0)
         case .strings(let values):
@@ -37,6 +56,8 @@ public enum CommitMetadataValue: Hashable, Sendable {
         switch type {
         case "s": self = .string(String(cString: g_variant_get_string(variant, nil)))
         case "t": self = .uint64(UInt64(g_variant_get_uint64(variant)))
+        case "x": self = .int64(Int64(g_variant_get_int64(variant)))
+        case "d": self = .double(g_variant_get_double(variant))
         case "b": self = .bool(g_variant_get_boolean(variant) != 0)
         case "as":
             var values: [String] = []
@@ -53,6 +74,11 @@ public enum CommitMetadataValue: Hashable, Sendable {
 
 /// Builds an owned (sunk) `a{sv}` GVariant; the caller unrefs it.
 func makeVardict(_ metadata: [String: CommitMetadataValue]) -> OpaquePointer {
+    g_variant_ref_sink(makeFloatingVardict(metadata))
+}
+
+/// A new floating `a{sv}`, for nesting inside another value (which takes it).
+func makeFloatingVardict(_ metadata: [String: CommitMetadataValue]) -> OpaquePointer {
     let type = g_variant_type_new("a{sv}")
     defer { g_variant_type_free(type) }
     let builder = g_variant_builder_new(type)!
@@ -61,5 +87,5 @@ func makeVardict(_ metadata: [String: CommitMetadataValue]) -> OpaquePointer {
         let entry = g_variant_new_dict_entry(g_variant_new_string(key), g_variant_new_variant(metadata[key]!.makeVariant()))
         g_variant_builder_add_value(builder, entry)
     }
-    return g_variant_ref_sink(g_variant_builder_end(builder))
+    return g_variant_builder_end(builder)
 }

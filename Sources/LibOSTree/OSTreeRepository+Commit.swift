@@ -60,7 +60,9 @@ extension OSTreeRepository {
         try gcall("ostree_repo_write_mtree") { ostree_repo_write_mtree(raw, mtree, &root, nil, $0) }
         defer { root.map { g_object_unref(UnsafeMutableRawPointer($0)) } }
 
-        let metadata = makeVardict(request.metadata)
+        // OSTree keeps numbers in commit metadata big-endian (as its
+        // timestamp field); `ostree show` byteswaps them back for display.
+        let metadata = bigEndian(makeVardict(request.metadata))
         defer { g_variant_unref(metadata) }
         var checksum: UnsafeMutablePointer<CChar>?
         try gcall("ostree_repo_write_commit") {

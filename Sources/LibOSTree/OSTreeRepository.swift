@@ -71,7 +71,7 @@ public final class OSTreeRepository {
         }
         guard let commit else { throw OSTreeError(function: "ostree_repo_load_variant", message: "commit \(checksum) not found") }
         defer { g_variant_unref(commit) }
-        let dict = g_variant_get_child_value(commit, 0)!
+        let dict = bigEndian(g_variant_get_child_value(commit, 0)!)
         defer { g_variant_unref(dict) }
         var metadata: [String: CommitMetadataValue] = [:]
         for i in 0..<g_variant_n_children(dict) {
@@ -100,4 +100,13 @@ public struct CommitInfo: Sendable {
     public let parent: String?
     public let timestamp: Date
     public let metadata: [String: CommitMetadataValue]
+}
+
+/// A variant in OSTree's stored byte order (big-endian) from host order, or
+/// back: the same swap. Consumes `variant`'s reference, returns an owned one.
+func bigEndian(_ variant: OpaquePointer) -> OpaquePointer {
+    guard UInt16(1).bigEndian != 1 else { return variant }
+    let swapped = g_variant_ref_sink(g_variant_byteswap(variant))!
+    g_variant_unref(variant)
+    return swapped
 }

@@ -35,6 +35,8 @@ struct ComposeTreeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the new commit's checksum here and do not move the ref.", valueName: "FILE"))
     var writeCommitidTo: String?
 
+    @OptionGroup(title: "Commit") var commitOptions: CommitOptions
+
     @Option(help: "Static deltas from this many previous commits of the ref (0: none).")
     var staticDeltaDepth = 2
 
@@ -65,6 +67,7 @@ struct ComposeTreeCommand: ParsableCommand {
             options.dryRun = dryRun
             options.version = version
             options.forceNocache = forceNocache
+            try commitOptions.apply(to: &options)
             options.staticDeltaDepth = staticDeltaDepth
             options.staticDeltaFromScratch = staticDeltaFromScratch
             options.touchIfChanged = touchIfChanged.map { URL(fileURLWithPath: $0) }
@@ -180,5 +183,38 @@ enum TreefileVariable {
             }
         }
         return out
+    }
+}
+
+struct CommitOptions: ParsableArguments {
+    @Option(name: .customLong("add-metadata-string"), help: ArgumentHelp("Commit metadata (repeatable; over add-commit-metadata).", valueName: "KEY=VALUE"))
+    var metadataStrings: [String] = []
+
+    @Option(name: .customLong("add-metadata-from-json"), help: ArgumentHelp("Commit metadata from a JSON object.", valueName: "FILE"))
+    var metadataJSON: String?
+
+    @Option(help: "The version automatic versioning counts from (default: the ref head's version).")
+    var previousVersion: String?
+
+    @Option(help: ArgumentHelp("The parent commit (a checksum or ref; default: the ref's head).", valueName: "REV"))
+    var parent: String?
+
+    @Flag(help: "Start a new history: the commit has no parent.")
+    var noParent = false
+
+    func apply(to options: inout ComposeOptions) throws {
+        if noParent && parent != nil { throw ValidationError("--parent and --no-parent contradict each other") }
+        options.parent = noParent ? .none : parent.map { .commit($0) } ?? .refHead
+        options.previousVersion = previousVersion
+        if let file = metadataJSON {
+            let loaded = try TreefileLoader.readJSONObject(URL(fileURLWithPath: file))
+            options.addMetadata.merge(loaded) { _, new in new }
+        }
+        for entry in metadataStrings {
+            guard let eq = entry.firstIndex(of: "="), eq != entry.startIndex else {
+                throw ValidationError("--add-metadata-string expects KEY=VALUE, not \(entry)")
+            }
+            options.addMetadata[String(entry[..<eq])] = .string(String(entry[entry.index(after: eq)...]))
+        }
     }
 }

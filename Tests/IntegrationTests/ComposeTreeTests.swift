@@ -146,3 +146,41 @@ struct ComposeTreeTests {
         #expect(motd.contains("treeforge demo"))
     }
 }
+
+/// Versions, parents and commit metadata.
+@Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
+struct CommitMetadataTests {
+    @Test func automaticVersionsAndAddedMetadata() throws {
+        let harness = try ComposeHarness("versions")
+        let treefile = try harness.treefile(["fixture-oldtool"], extra: """
+            releasever: 40
+            automatic-version-prefix: "${releasever}.<date:%Y%m%d>"
+            add-commit-metadata:
+              fedora-coreos.stream: testing
+              build-count: 3
+              nested: {enabled: true, tags: [a, b]}
+            """)
+        let json = try harness.dir.write("meta.json", #"{"from-json": 1.5, "build-count": 4}"#)
+        let first = try harness.composeOK(treefile, ["--add-metadata-string", "fedora-coreos.stream=cli", "--add-metadata-from-json", json.path])
+        let day = { () -> String in
+            let formatter = DateFormatter()
+            formatter.dateFormat = "yyyyMMdd"
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            return formatter.string(from: Date())
+        }()
+        func key(_ commit: String, _ name: String) throws -> String {
+            try Oracle.ostree(harness.repo, ["show", commit, "--print-metadata-key=\(name)"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try key(first, "version") == "'40.\(day).0'")
+        #expect(try key(first, "fedora-coreos.stream") == "'cli'")
+        #expect(try key(first, "build-count") == "uint64 4")
+        #expect(try key(first, "from-json") == "1.5")
+        #expect(try key(first, "nested").contains("'tags': <['a', 'b']>"))
+
+        let second = try harness.composeOK(treefile, ["--force-nocache"])
+        #expect(try key(second, "version") == "'40.\(day).1'")
+        let third = try harness.composeOK(treefile, ["--force-nocache", "--previous-version", "40.\(day).7", "--no-parent"])
+        #expect(try key(third, "version") == "'40.\(day).8'")
+        #expect(try Oracle.ostree(harness.repo, ["log", harness.ref]).components(separatedBy: "commit ").count - 1 == 1, "no parent: a new history")
+    }
+}

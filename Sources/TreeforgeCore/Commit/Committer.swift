@@ -12,8 +12,23 @@ public struct Committer {
     public var version: String?
     /// More commit metadata (the build id, the input hash).
     public var extraMetadata: [String: CommitMetadataValue] = [:]
+    /// `--add-metadata-string` and `--add-metadata-from-json`: over the
+    /// treefile's `add-commit-metadata`, under treeforge's own keys.
+    public var addedMetadata: [String: JSONValue] = [:]
     /// False writes the commit but leaves the ref where it was.
     public var moveRef = true
+    /// The version automatic versioning counts from (default: the ref head's).
+    public var previousVersion: String?
+    public var parentChoice = ParentChoice.refHead
+
+    public enum ParentChoice: Sendable {
+        /// The ref's previous commit (the default).
+        case refHead
+        /// A new history (`--no-parent`).
+        case none
+        /// This commit or ref (`--parent`).
+        case commit(String)
+    }
 
     public init(repoPath: URL, version: String? = nil) {
         self.repoPath = repoPath
@@ -29,10 +44,20 @@ public struct Committer {
     public func commit(root: URL, treefile: Treefile, packages: ResolvedSet, now: Date = Date()) throws -> Result {
         let repo = try openRepository()
         do {
-            let parent = try repo.resolve(ref: treefile.ref)
-            let previousVersion = try parent.flatMap { try repo.commitInfo($0).metadata["version"]?.string }
-            let version = self.version ?? Versioning.next(after: previousVersion, now: now)
-            let metadata: [String: CommitMetadataValue] = extraMetadata.merging([
+            let head = try repo.resolve(ref: treefile.ref)
+            let parent: String? = switch parentChoice {
+            case .refHead: head
+            case .none: nil
+            case .commit(let rev): try repo.resolve(ref: rev) ?? { throw ComposeError(.commit, subject: "--parent \(rev)", "no such commit or ref") }()
+            }
+            let previousVersion = try previousVersion ?? head.flatMap { try repo.commitInfo($0).metadata["version"]?.string }
+            let version = self.version ?? treefile.config.automaticVersionPrefix.map {
+                Versioning.next(prefix: $0, suffix: treefile.config.automaticVersionSuffix ?? ".", after: previousVersion, now: now)
+            } ?? Versioning.next(after: previousVersion, now: now)
+            var added = treefile.config.addCommitMetadata
+            added.merge(addedMetadata) { _, commandLine in commandLine }
+            let user = Dictionary(uniqueKeysWithValues: added.compactMap { key, value in CommitMetadataValue(json: value).map { (key, $0) } })
+            let metadata: [String: CommitMetadataValue] = user.merging(extraMetadata) { _, own in own }.merging([
                 "version": .string(version),
                 "ostree.ref-binding": .strings([treefile.ref]),
                 "treeforge.treefile-sha256": .string(treefile.sha256),
@@ -60,18 +85,55 @@ public struct Committer {
     }
 }
 
-/// Automatic versions, rpm-ostree style with a date prefix: `YYYYMMDD.N`,
-/// where N counts up from 0 within a day.
+/// Commit versions.
 public enum Versioning {
+    /// treeforge's default when the treefile sets no `automatic-version-prefix`:
+    /// `YYYYMMDD.N`, N counting up from 0 within a UTC day.
     public static func next(after previous: String?, now: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: now)
-        let prefix = String(format: "%04d%02d%02d", parts.year!, parts.month!, parts.day!)
-        if let previous, previous.hasPrefix(prefix + "."),
-           let counter = Int(previous.dropFirst(prefix.count + 1)) {
-            return "\(prefix).\(counter + 1)"
-        }
-        return "\(prefix).0"
+        next(prefix: "<date:%Y%m%d>", suffix: ".", after: previous, now: now)
     }
+
+    /// rpm-ostree's `automatic-version-prefix` rule. `<date:FORMAT>` in the
+    /// prefix is expanded (strftime, UTC). The previous version decides the
+    /// counter: equal to the prefix → `.1` (`.0` with a date); the prefix then
+    /// the suffix then digits N → `.N+1`; anything else → the prefix alone
+    /// (with a date: `.0`, so a new day starts at 0).
+    public static func next(prefix: String, suffix: String, after previous: String?, now: Date) -> String {
+        let expanded = expandDates(prefix, now: now)
+        let hasDate = expanded != prefix
+        let last = previous ?? ""
+        if last == expanded {
+            return expanded + suffix + (hasDate ? "0" : "1")
+        }
+        if last.hasPrefix(expanded + suffix) {
+            let rest = last.dropFirst(expanded.count + suffix.count)
+            let counter = Int(rest.prefix(while: \.isASCIIDigit)) ?? 0
+            return expanded + suffix + String(counter + 1)
+        }
+        return hasDate ? expanded + suffix + "0" : expanded
+    }
+
+    static func expandDates(_ text: String, now: Date) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "<date:"), let close = rest[open.upperBound...].firstIndex(of: ">") {
+            out += rest[..<open.lowerBound]
+            out += strftimeUTC(String(rest[open.upperBound..<close]), now)
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    private static func strftimeUTC(_ format: String, _ date: Date) -> String {
+        var time = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        var buffer = [CChar](repeating: 0, count: 256)
+        let count = strftime(&buffer, buffer.count, format, &parts)
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+private extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
 }

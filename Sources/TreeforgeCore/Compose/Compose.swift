@@ -36,6 +36,11 @@ public struct ComposeOptions: Sendable {
     public var touchIfChanged: URL?
     /// Write the new commit's checksum here and leave the ref where it is.
     public var writeCommitIDTo: URL?
+    /// Commit metadata from the command line (over the treefile's `add-commit-metadata`).
+    public var addMetadata: [String: JSONValue] = [:]
+    /// The version automatic versioning counts from (default: the ref head's).
+    public var previousVersion: String?
+    public var parent = Committer.ParentChoice.refHead
     /// Static deltas from this many previous commits of the ref (0: none).
     public var staticDeltaDepth = 2
     /// Also a from-scratch static delta (off by default: it compresses the whole tree).
@@ -175,6 +180,9 @@ public final class Compose {
         }
         var committer = Committer(repoPath: options.repo, version: options.version)
         committer.moveRef = options.writeCommitIDTo == nil
+        committer.addedMetadata = options.addMetadata
+        committer.previousVersion = options.previousVersion
+        committer.parentChoice = options.parent
         // The commit names its build, so a crash after the ref moved can be reconciled.
         committer.extraMetadata = ["treeforge.build-id": .uint64(UInt64(buildID)), "treeforge.input-hash": .string(inputHash)]
         let committed = try timer.time(.commit) { try committer.run((root, plan), progress: progress) }

@@ -141,3 +141,17 @@ public struct TreefileLoader: Sendable {
         }
     }
 }
+
+extension TreefileLoader {
+    /// A JSON (or YAML) file holding one object, such as `--add-metadata-from-json`'s.
+    public static func readJSONObject(_ file: URL) throws -> [String: JSONValue] {
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw ComposeError(.load, subject: file.path, "cannot read the file")
+        }
+        let node = try TreefileNode.parse(String(decoding: data, as: UTF8.self), file: file.path, format: "JSON", chain: [])
+        guard case .object(let pairs)? = node?.json else {
+            throw ComposeError(.load, subject: file.path, "expected a JSON object")
+        }
+        return Dictionary(pairs, uniquingKeysWith: { _, last in last })
+    }
+}
