@@ -10,6 +10,8 @@ public struct CommitRequest: Sendable {
     public var metadata: [String: CommitMetadataValue]
     /// The parent commit; nil starts a new history.
     public var parent: String?
+    /// The commit's timestamp (seconds since the epoch); nil: now.
+    public var timestamp: UInt64?
 
     public init(rootDirectory: String, ref: String, subject: String,
                 metadata: [String: CommitMetadataValue], parent: String?) {
@@ -22,18 +24,35 @@ public struct CommitRequest: Sendable {
 }
 
 extension OSTreeRepository {
+    /// What a commit transaction wrote.
+    public struct CommitStats: Sendable {
+        public var metadataObjectsTotal = 0
+        public var metadataObjectsWritten = 0
+        public var contentObjectsTotal = 0
+        public var contentObjectsWritten = 0
+        public var contentBytesWritten: UInt64 = 0
+    }
+
     /// Writes the directory as a commit and moves the ref to it, all in one
     /// repository transaction: on any failure the transaction is aborted and
     /// the ref keeps its old value.
     ///
     /// Blocks for as long as writing every object takes.
     public func commit(_ request: CommitRequest) throws -> String {
+        try commitWithStats(request).checksum
+    }
+
+    public func commitWithStats(_ request: CommitRequest) throws -> (checksum: String, stats: CommitStats) {
         try gcall("ostree_repo_prepare_transaction") { ostree_repo_prepare_transaction(raw, nil, nil, $0) }
         do {
             let checksum = try writeCommit(request)
             if request.moveRef { ostree_repo_transaction_set_ref(raw, nil, request.ref, checksum) }
-            try gcall("ostree_repo_commit_transaction") { ostree_repo_commit_transaction(raw, nil, nil, $0) }
-            return checksum
+            var stats = OstreeRepoTransactionStats()
+            try gcall("ostree_repo_commit_transaction") { ostree_repo_commit_transaction(raw, &stats, nil, $0) }
+            return (checksum, CommitStats(
+                metadataObjectsTotal: Int(stats.metadata_objects_total), metadataObjectsWritten: Int(stats.metadata_objects_written),
+                contentObjectsTotal: Int(stats.content_objects_total), contentObjectsWritten: Int(stats.content_objects_written),
+                contentBytesWritten: UInt64(stats.content_bytes_written)))
         } catch {
             _ = ostree_repo_abort_transaction(raw, nil, nil)
             throw error
@@ -66,7 +85,11 @@ extension OSTreeRepository {
         defer { g_variant_unref(metadata) }
         var checksum: UnsafeMutablePointer<CChar>?
         try gcall("ostree_repo_write_commit") {
-            ostree_repo_write_commit(raw, request.parent, request.subject, nil, metadata, root, &checksum, nil, $0)
+            if let timestamp = request.timestamp {
+                return ostree_repo_write_commit_with_time(raw, request.parent, request.subject, nil, metadata, root,
+                                                          guint64(timestamp), &checksum, nil, $0)
+            }
+            return ostree_repo_write_commit(raw, request.parent, request.subject, nil, metadata, root, &checksum, nil, $0)
         }
         guard let checksum else { throw OSTreeError(function: "ostree_repo_write_commit", message: "no checksum returned") }
         defer { g_free(checksum) }

@@ -88,8 +88,12 @@ public final class OSTreeRepository {
             defer { g_free(p) }
             return String(cString: p)
         }
+        let content = ostree_commit_get_content_checksum(commit).map { c in
+            defer { g_free(c) }
+            return String(cString: c)
+        }
         return CommitInfo(
-            checksum: checksum, parent: parent,
+            checksum: checksum, parent: parent, contentChecksum: content,
             timestamp: Date(timeIntervalSince1970: TimeInterval(ostree_commit_get_timestamp(commit))),
             metadata: metadata)
     }
@@ -98,6 +102,9 @@ public final class OSTreeRepository {
 public struct CommitInfo: Sendable {
     public let checksum: String
     public let parent: String?
+    /// The checksum of the tree alone (root dirtree + dirmeta), which equal
+    /// trees share whatever their commit metadata.
+    public let contentChecksum: String?
     public let timestamp: Date
     public let metadata: [String: CommitMetadataValue]
 }

@@ -35,6 +35,9 @@ struct ComposeTreeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the new commit's checksum here and do not move the ref.", valueName: "FILE"))
     var writeCommitidTo: String?
 
+    @Option(help: ArgumentHelp("Write rpm-ostree's compose JSON (commit, checksums, object counts, package diff) here.", valueName: "FILE"))
+    var writeComposejsonTo: String?
+
     @OptionGroup(title: "Commit") var commitOptions: CommitOptions
 
     @Option(help: "Static deltas from this many previous commits of the ref (0: none).")
@@ -72,6 +75,7 @@ struct ComposeTreeCommand: ParsableCommand {
             options.staticDeltaFromScratch = staticDeltaFromScratch
             options.touchIfChanged = touchIfChanged.map { URL(fileURLWithPath: $0) }
             options.writeCommitIDTo = writeCommitidTo.map { URL(fileURLWithPath: $0) }
+            options.writeComposeJSONTo = writeComposejsonTo.map { URL(fileURLWithPath: $0) }
             try treefileOptions.apply(to: &options)
             repositoryOptions.apply(to: &options)
             lockfileOptions.apply(to: &options)

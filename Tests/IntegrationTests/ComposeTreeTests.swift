@@ -184,3 +184,41 @@ struct CommitMetadataTests {
         #expect(try Oracle.ostree(harness.repo, ["log", harness.ref]).components(separatedBy: "commit ").count - 1 == 1, "no parent: a new history")
     }
 }
+
+/// Reproducibility and what a pipeline reads after a compose.
+@Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
+struct ReproducibilityTests {
+    @Test func sameInputsTwiceGiveTheSameCommit() throws {
+        let one = try ComposeHarness("repro")
+        let two = try ComposeHarness("repro")
+        let environment = ["SOURCE_DATE_EPOCH": "1700000000"]
+        var commits: [String] = []
+        for harness in [one, two] {
+            let result = try harness.compose(try harness.treefile(Fixtures.defaultRequest), environment: environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            commits.append(try #require(try Oracle.ostreeRev(harness.repo, harness.ref)))
+        }
+        #expect(commits[0] == commits[1])
+        let log = try Oracle.ostree(one.repo, ["log", one.ref])
+        #expect(log.contains("Version: 20231114.0"))
+        #expect(log.contains("Date:  2023-11-14 22:13:20 +0000"))
+    }
+
+    @Test func composeJSON() throws {
+        let harness = try ComposeHarness("composejson")
+        let first = try harness.composeOK(try harness.treefile(["fixture-app", "fixture-oldtool"], in: "one"))
+        let file = harness.dir.path("compose.json")
+        let second = try harness.composeOK(try harness.treefile(["fixture-app", "fixture-legacy"], in: "two"),
+                                           ["--write-composejson-to", file.path])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        #expect(json["ref"] as? String == harness.ref)
+        #expect(json["ostree-commit"] as? String == second)
+        #expect(json["ostree-parent-commit"] as? String == first)
+        #expect((json["ostree-content-checksum"] as? String)?.count == 64)
+        #expect((json["ostree-n-content-written"] as? Int ?? 0) > 0)
+        let diff = try #require(json["pkgdiff"] as? [String: Any])
+        #expect(diff["removed"] as? [String] == ["fixture-newtool-2.0-1.noarch"])
+        #expect(diff["added"] as? [String] == ["fixture-legacy-1.0-1.noarch"])
+        #expect((diff["downgraded"] as? [[String: String]])?.first?["name"] == "fixture-lib")
+    }
+}

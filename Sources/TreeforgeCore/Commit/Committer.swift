@@ -39,9 +39,13 @@ public struct Committer {
         public var commit: String
         public var parent: String?
         public var version: String
+        public var contentChecksum: String?
+        public var timestamp: Date
+        public var stats: OSTreeRepository.CommitStats
     }
 
-    public func commit(root: URL, treefile: Treefile, packages: ResolvedSet, now: Date = Date()) throws -> Result {
+    public func commit(root: URL, treefile: Treefile, packages: ResolvedSet,
+                       now: Date = Committer.sourceDateEpoch.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()) throws -> Result {
         let repo = try openRepository()
         do {
             let head = try repo.resolve(ref: treefile.ref)
@@ -66,11 +70,20 @@ public struct Committer {
             var request = CommitRequest(rootDirectory: root.path, ref: treefile.ref,
                                         subject: "\(treefile.ref) \(version)", metadata: metadata, parent: parent)
             request.moveRef = moveRef
-            let checksum = try repo.commit(request)
-            return Result(commit: checksum, parent: parent, version: version)
+            request.timestamp = Self.sourceDateEpoch
+            let (checksum, stats) = try repo.commitWithStats(request)
+            let info = try repo.commitInfo(checksum)
+            return Result(commit: checksum, parent: parent, version: version, contentChecksum: info.contentChecksum,
+                          timestamp: info.timestamp, stats: stats)
         } catch let error as OSTreeError {
             throw ComposeError(.commit, subject: "ref \(treefile.ref) in \(repoPath.path)", error.description)
         }
+    }
+
+    /// `SOURCE_DATE_EPOCH`, when set: the time recorded in the commit (and,
+    /// through librpm, in the rpmdb), so the same inputs give the same commit.
+    public static var sourceDateEpoch: UInt64? {
+        ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { UInt64($0) }
     }
 
     /// Opens the repository, creating an `archive` one (what mirrors serve)

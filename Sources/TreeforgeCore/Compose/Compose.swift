@@ -41,6 +41,8 @@ public struct ComposeOptions: Sendable {
     /// The version automatic versioning counts from (default: the ref head's).
     public var previousVersion: String?
     public var parent = Committer.ParentChoice.refHead
+    /// rpm-ostree's compose JSON for the new commit.
+    public var writeComposeJSONTo: URL?
     /// Static deltas from this many previous commits of the ref (0: none).
     public var staticDeltaDepth = 2
     /// Also a from-scratch static delta (off by default: it compresses the whole tree).
@@ -188,6 +190,12 @@ public final class Compose {
         let committed = try timer.time(.commit) { try committer.run((root, plan), progress: progress) }
         if let target = options.writeCommitIDTo {
             try Data((committed.commit + "\n").utf8).write(to: target)
+        }
+        if let target = options.writeComposeJSONTo {
+            // The package changes from the parent's build, when treeforge recorded one.
+            let parentBuild = try committed.parent.flatMap { try store.build(commit: $0) }?.id
+            let diff = try parentBuild.map { BuildDiff(from: try store.packages(of: $0), to: plan.packages.packages.map(BuildPackage.init)) }
+            try ComposeJSON.write(to: target, ref: plan.treefile.ref, committed: committed, inputHash: inputHash, packageDiff: diff)
         }
         var publisher = Publisher(repoPath: options.repo)
         publisher.deltaDepth = options.staticDeltaDepth
