@@ -12,6 +12,9 @@ public struct CommitRequest: Sendable {
     public var parent: String?
     /// The commit's timestamp (seconds since the epoch); nil: now.
     public var timestamp: UInt64?
+    /// Sign the commit with this GPG key before the ref moves: a missing or
+    /// unusable key aborts the transaction.
+    public var gpgKey: GPGKey?
 
     public init(rootDirectory: String, ref: String, subject: String,
                 metadata: [String: CommitMetadataValue], parent: String?) {
@@ -46,6 +49,7 @@ extension OSTreeRepository {
         try gcall("ostree_repo_prepare_transaction") { ostree_repo_prepare_transaction(raw, nil, nil, $0) }
         do {
             let checksum = try writeCommit(request)
+            if let key = request.gpgKey { try sign(commit: checksum, with: key) }
             if request.moveRef { ostree_repo_transaction_set_ref(raw, nil, request.ref, checksum) }
             var stats = OstreeRepoTransactionStats()
             try gcall("ostree_repo_commit_transaction") { ostree_repo_commit_transaction(raw, &stats, nil, $0) }
@@ -94,5 +98,38 @@ extension OSTreeRepository {
         guard let checksum else { throw OSTreeError(function: "ostree_repo_write_commit", message: "no checksum returned") }
         defer { g_free(checksum) }
         return String(cString: checksum)
+    }
+}
+
+/// A GPG signing key: its id and the GnuPG home that holds it.
+public struct GPGKey: Sendable, Equatable {
+    public var id: String
+    /// nil: GnuPG's default home.
+    public var homedir: String?
+
+    public init(id: String, homedir: String?) {
+        self.id = id
+        self.homedir = homedir
+    }
+}
+
+extension OSTreeRepository {
+    public func sign(commit: String, with key: GPGKey) throws {
+        try gcall("ostree_repo_sign_commit") { ostree_repo_sign_commit(raw, commit, key.id, key.homedir, nil, $0) }
+    }
+
+    /// Signs the summary file (after `regenerateSummary`).
+    public func signSummary(with key: GPGKey) throws {
+        let id = strdup(key.id)
+        defer { free(id) }
+        var ids: [UnsafePointer<CChar>?] = [UnsafePointer(id), nil]
+        try gcall("ostree_repo_add_gpg_signature_summary") {
+            ostree_repo_add_gpg_signature_summary(raw, &ids, key.homedir, nil, $0)
+        }
+    }
+
+    /// Removes static deltas whose target commit no longer exists.
+    public func pruneStaticDeltas() throws {
+        try gcall("ostree_repo_prune_static_deltas") { ostree_repo_prune_static_deltas(raw, nil, nil, $0) }
     }
 }

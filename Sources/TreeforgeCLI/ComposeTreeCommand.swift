@@ -40,11 +40,7 @@ struct ComposeTreeCommand: ParsableCommand {
 
     @OptionGroup(title: "Commit") var commitOptions: CommitOptions
 
-    @Option(help: "Static deltas from this many previous commits of the ref (0: none).")
-    var staticDeltaDepth = 2
-
-    @Flag(help: "Also generate a from-scratch static delta (slow: it compresses the whole tree).")
-    var staticDeltaFromScratch = false
+    @OptionGroup(title: "Publishing") var publishOptions: PublishOptions
 
     /// The exit status of a compose whose inputs had not changed (nothing committed).
     static let noChangesExitStatus: Int32 = 3
@@ -71,8 +67,7 @@ struct ComposeTreeCommand: ParsableCommand {
             options.version = version
             options.forceNocache = forceNocache
             try commitOptions.apply(to: &options)
-            options.staticDeltaDepth = staticDeltaDepth
-            options.staticDeltaFromScratch = staticDeltaFromScratch
+            publishOptions.apply(to: &options)
             options.touchIfChanged = touchIfChanged.map { URL(fileURLWithPath: $0) }
             options.writeCommitIDTo = writeCommitidTo.map { URL(fileURLWithPath: $0) }
             options.writeComposeJSONTo = writeComposejsonTo.map { URL(fileURLWithPath: $0) }
@@ -220,5 +215,41 @@ struct CommitOptions: ParsableArguments {
             }
             options.addMetadata[String(entry[..<eq])] = .string(String(entry[entry.index(after: eq)...]))
         }
+    }
+}
+
+struct PublishOptions: ParsableArguments {
+    @Option(help: "Static deltas from this many previous commits of the ref (0: none).")
+    var staticDeltaDepth = 2
+
+    @Flag(help: "Also generate a from-scratch static delta (slow: it compresses the whole tree).")
+    var staticDeltaFromScratch = false
+
+    @Option(help: ArgumentHelp("Largest static delta part, in MiB.", valueName: "MIB"))
+    var deltaMaxChunkSize: UInt32 = 32
+
+    @Option(help: ArgumentHelp("Objects smaller than this (MiB) are never sent whole as fallbacks.", valueName: "MIB"))
+    var deltaMinFallbackSize: UInt32 = 4
+
+    @Flag(inversion: .prefixedEnableDisable, help: "bsdiff between versions of a file in static deltas.")
+    var deltaBsdiff = true
+
+    @Flag(help: "Put delta parts inside the superblock (small deltas).")
+    var deltaInlineParts = false
+
+    @Option(help: ArgumentHelp("Sign commits and the summary with this GPG key.", valueName: "KEYID"))
+    var gpgSign: String?
+
+    @Option(help: ArgumentHelp("The GnuPG home holding the key.", valueName: "DIR"))
+    var gpgHomedir: String?
+
+    func apply(to options: inout ComposeOptions) {
+        options.staticDeltaDepth = staticDeltaDepth
+        options.staticDeltaFromScratch = staticDeltaFromScratch
+        options.deltaOptions.maxChunkSizeMiB = deltaMaxChunkSize
+        options.deltaOptions.minFallbackSizeMiB = deltaMinFallbackSize
+        options.deltaOptions.bsdiff = deltaBsdiff
+        options.deltaOptions.inlineParts = deltaInlineParts
+        options.gpgKey = gpgSign.map { GPGKey(id: $0, homedir: gpgHomedir) }
     }
 }

@@ -46,3 +46,37 @@ struct MirrorPullTests {
         #expect(rows.contains("1|scratch|") && rows.contains("2|\(first)|"))
     }
 }
+
+/// GPG-signed commits and summaries, verified by the stock client.
+@Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
+struct SigningTests {
+    @Test func clientsVerifySignedCommitsAndSummary() throws {
+        let key = try ThrowawayGPGKey()
+        let harness = try ComposeHarness("signed")
+        let commit = try harness.composeOK(try harness.treefile(["fixture-oldtool"]),
+                                           ["--gpg-sign", key.keyID, "--gpg-homedir", key.home.url.path])
+        #expect(FileManager.default.fileExists(atPath: harness.repo.appendingPathComponent("summary.sig").path))
+        let server = try StaticHTTPServer(serving: harness.repo)
+        let client = harness.dir.path("client")
+        try Oracle.ostree(client, ["init", "--mode=bare-user"])
+        try Oracle.ostree(client, ["remote", "add", "--set=gpg-verify=true", "--set=gpg-verify-summary=true",
+                                   "--gpg-import=\(key.publicKey.path)", "origin", server.url.absoluteString])
+        try Oracle.ostree(client, ["pull", "origin", harness.ref])
+        #expect(try Oracle.ostreeRev(client, harness.ref) == commit)
+        try Oracle.ostree(client, ["fsck"])
+    }
+
+    @Test func aMissingKeyFailsBeforeTheRefMoves() throws {
+        let key = try ThrowawayGPGKey()
+        let harness = try ComposeHarness("badkey")
+        let treefile = try harness.treefile(["fixture-oldtool"])
+        try harness.composeOK(treefile)
+        let head = try Oracle.ostreeRev(harness.repo, harness.ref)
+        let result = try harness.compose(treefile, ["--force-nocache", "--gpg-sign", "0000DEADBEEF0000", "--gpg-homedir", key.home.url.path])
+        #expect(result.status != 0)
+        #expect(result.stderr.hasPrefix("error: commit: "), "\(result.stderr)")
+        #expect(try Oracle.ostreeRev(harness.repo, harness.ref) == head)
+        try Oracle.ostree(harness.repo, ["fsck"])
+        #expect(try harness.lastBuild().status == "failed")
+    }
+}

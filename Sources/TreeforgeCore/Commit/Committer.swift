@@ -19,6 +19,8 @@ public struct Committer {
     public var moveRef = true
     /// The version automatic versioning counts from (default: the ref head's).
     public var previousVersion: String?
+    /// Sign the commit (GPG) before the ref moves.
+    public var gpgKey: GPGKey?
     public var parentChoice = ParentChoice.refHead
 
     public enum ParentChoice: Sendable {
@@ -71,6 +73,7 @@ public struct Committer {
                                         subject: "\(treefile.ref) \(version)", metadata: metadata, parent: parent)
             request.moveRef = moveRef
             request.timestamp = Self.sourceDateEpoch
+            request.gpgKey = gpgKey
             let (checksum, stats) = try repo.commitWithStats(request)
             let info = try repo.commitInfo(checksum)
             return Result(commit: checksum, parent: parent, version: version, contentChecksum: info.contentChecksum,

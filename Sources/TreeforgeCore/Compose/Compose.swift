@@ -1,4 +1,5 @@
 import Foundation
+import LibOSTree
 
 /// What `treeforge compose tree` was asked to do.
 public struct ComposeOptions: Sendable {
@@ -43,6 +44,10 @@ public struct ComposeOptions: Sendable {
     public var parent = Committer.ParentChoice.refHead
     /// rpm-ostree's compose JSON for the new commit.
     public var writeComposeJSONTo: URL?
+    /// Sign commits and the summary with this GPG key.
+    public var gpgKey: GPGKey?
+    /// libostree's static delta tunables.
+    public var deltaOptions = StaticDeltaOptions()
     /// Static deltas from this many previous commits of the ref (0: none).
     public var staticDeltaDepth = 2
     /// Also a from-scratch static delta (off by default: it compresses the whole tree).
@@ -185,6 +190,7 @@ public final class Compose {
         committer.addedMetadata = options.addMetadata
         committer.previousVersion = options.previousVersion
         committer.parentChoice = options.parent
+        committer.gpgKey = options.gpgKey
         // The commit names its build, so a crash after the ref moved can be reconciled.
         committer.extraMetadata = ["treeforge.build-id": .uint64(UInt64(buildID)), "treeforge.input-hash": .string(inputHash)]
         let committed = try timer.time(.commit) { try committer.run((root, plan), progress: progress) }
@@ -200,6 +206,8 @@ public final class Compose {
         var publisher = Publisher(repoPath: options.repo)
         publisher.deltaDepth = options.staticDeltaDepth
         publisher.fromScratch = options.staticDeltaFromScratch
+        publisher.deltaOptions = options.deltaOptions
+        publisher.gpgKey = options.gpgKey
         let deltas = try timer.time(.publish) { try publisher.run(committed.commit, progress: progress) }
         try store.recordDeltas(buildID, deltas)
         try timer.time(.record) {

@@ -54,6 +54,8 @@ public struct Pruner {
             let kept = Array(history.prefix(keepCount))
             let doomed = history.dropFirst(keepCount).map(\.checksum).filter { !protected.contains($0) }
             for commit in doomed { try repo.deleteCommit(commit) }
+            // Deltas to a deleted commit are useless; deltas from one still serve its clients.
+            try repo.pruneStaticDeltas()
             let result = try repo.pruneUnreachable()
             try repo.regenerateSummary()
 

@@ -17,6 +17,8 @@ public struct Publisher: ComposeStage {
     /// the whole tree, so it is off by default.
     public var fromScratch = false
     public var deltaOptions = StaticDeltaOptions()
+    /// Sign the summary (GPG).
+    public var gpgKey: GPGKey?
 
     public init(repoPath: URL) {
         self.repoPath = repoPath
@@ -45,6 +47,13 @@ public struct Publisher: ComposeStage {
                 published.append(Self.measure(repo.staticDeltaDirectory(from: from, to: commit), from: from, to: commit))
             }
             try repo.regenerateSummary()
+            if let key = gpgKey {
+                do {
+                    try repo.signSummary(with: key)
+                } catch let error as OSTreeError {
+                    throw ComposeError(.publish, subject: "GPG key \(key.id)", "cannot sign the summary: \(error)")
+                }
+            }
             return published
         } catch let error as OSTreeError {
             throw ComposeError(.publish, subject: repoPath.path, "cannot publish: \(error)")
@@ -61,3 +70,6 @@ public struct Publisher: ComposeStage {
         return PublishedDelta(from: from, to: to, size: size, parts: files.filter { Int($0) != nil }.count)
     }
 }
+
+/// The signing key type, for the command line (which imports only TreeforgeCore).
+public typealias GPGKey = LibOSTree.GPGKey
