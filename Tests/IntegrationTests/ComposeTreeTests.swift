@@ -176,6 +176,8 @@ struct CommitMetadataTests {
         #expect(try key(first, "build-count") == "uint64 4")
         #expect(try key(first, "from-json") == "1.5")
         #expect(try key(first, "nested").contains("'tags': <['a', 'b']>"))
+        #expect(try key(first, "treeforge.rpmdb.pkglist") == "[<['fixture-newtool', '0', '2.0', '1', 'noarch']>]")
+        #expect(try key(first, "treeforge.repos") == "{'fixtures': <'1700000000'>}")
 
         let second = try harness.composeOK(treefile, ["--force-nocache"])
         #expect(try key(second, "version") == "'40.\(day).1'")

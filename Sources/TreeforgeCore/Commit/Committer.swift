@@ -68,6 +68,13 @@ public struct Committer {
                 "ostree.ref-binding": .strings([treefile.ref]),
                 "treeforge.treefile-sha256": .string(treefile.sha256),
                 "treeforge.packages": .strings(packages.nevras),
+                // name, epoch, version, release, arch of each package, sorted by name.
+                "treeforge.rpmdb.pkglist": .array(packages.packages.sorted { ($0.name, $0.arch) < ($1.name, $1.arch) }
+                    .map { .strings([$0.name, $0.epoch.isEmpty ? "0" : $0.epoch, $0.version, $0.release, $0.arch]) }),
+                // Each repository used, with the revision of its repomd.xml.
+                "treeforge.repos": .dictionary(Dictionary(uniqueKeysWithValues: packages.repos.map {
+                    ($0.id, CommitMetadataValue.string($0.revision ?? ""))
+                })),
             ]) { _, own in own }
             var request = CommitRequest(rootDirectory: root.path, ref: treefile.ref,
                                         subject: "\(treefile.ref) \(version)", metadata: metadata, parent: parent)
