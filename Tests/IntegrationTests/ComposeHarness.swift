@@ -22,9 +22,12 @@ struct ComposeHarness {
                                   extra: extra, in: dir.path(folder))
     }
 
+    /// A compose; its scratch folder lives in the test's temporary folder
+    /// (treeforge keeps a failed compose's workdir for inspection).
     func compose(_ treefile: URL, _ extra: [String] = [], environment: [String: String]? = nil) throws -> Command.Result {
-        try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", treefile.path, "--repo", repo.path] + extra,
-                        environment: environment)
+        let workdir = extra.contains("--workdir") ? [] : ["--workdir", dir.path("work-\(UUID().uuidString)").path]
+        return try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", treefile.path, "--repo", repo.path]
+                               + workdir + extra, environment: environment)
     }
 
     /// Every build row: id, status and commit, oldest first (sqlite3 CLI).
