@@ -80,3 +80,47 @@ struct SigningTests {
         #expect(try harness.lastBuild().status == "failed")
     }
 }
+
+/// A disk that fills while a static delta is written: the compose fails in
+/// `publish`, the summary never lists the half-written delta, and clients
+/// still get the previous commit, intact.
+@Suite(.serialized, .enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
+struct DiskFullTests {
+    @Test func fullDiskDuringDeltaGeneration() throws {
+        let harness = try ComposeHarness("diskfull")
+        let disk = harness.dir.path("disk")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        // 3 MiB: room for the small tree and the big tree's commit, not for its from-scratch delta.
+        try Command.check(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", disk.path])
+        defer { _ = try? Command.run(["umount", disk.path]) }
+        let repo = disk.appendingPathComponent("repo")
+        func compose(_ treefile: URL, _ extra: [String] = []) throws -> Command.Result {
+            try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", treefile.path, "--repo", repo.path,
+                             "--workdir", harness.dir.path("work-\(UUID().uuidString)").path] + extra)
+        }
+        let small = try compose(try harness.treefile(["fixture-oldtool"], in: "small"))
+        #expect(small.status == 0, "\(small.stderr)")
+        let served = try #require(try Oracle.ostreeRev(repo, harness.ref))
+
+        let big = try compose(try harness.treefile(Fixtures.defaultRequest, in: "big"), ["--static-delta-from-scratch"])
+        #expect(big.status != 0)
+        #expect(big.stderr.hasPrefix("error: publish: delta (scratch)"), "\(big.stderr)")
+        #expect(big.stderr.contains("No space left on device"))
+
+        let summary = try Oracle.ostree(repo, ["summary", "--view"])
+        #expect(summary.contains(served))
+        #expect(!summary.contains("Static Deltas"))
+        if let moved = try Oracle.ostreeRev(repo, harness.ref), moved != served {
+            #expect(!summary.contains(moved), "the summary still describes the previous state")
+        }
+        try Oracle.ostree(repo, ["fsck"])
+        // A client reading the summary gets the previous commit, complete.
+        let server = try StaticHTTPServer(serving: repo)
+        let client = harness.dir.path("client")
+        try Oracle.ostree(client, ["init", "--mode=bare-user"])
+        try Oracle.ostree(client, ["remote", "add", "--no-gpg-verify", "origin", server.url.absoluteString])
+        try Oracle.ostree(client, ["pull", "origin", harness.ref])
+        #expect(try Oracle.ostreeRev(client, harness.ref) == served)
+        try Oracle.ostree(client, ["fsck"])
+    }
+}
