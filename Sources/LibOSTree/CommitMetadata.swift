@@ -89,3 +89,19 @@ func makeFloatingVardict(_ metadata: [String: CommitMetadataValue]) -> OpaquePoi
     }
     return g_variant_builder_end(builder)
 }
+
+/// An `a{sv}` as Swift values; entries of types treeforge does not read are skipped.
+func decodeVardict(_ dict: OpaquePointer) -> [String: CommitMetadataValue] {
+    var out: [String: CommitMetadataValue] = [:]
+    for i in 0..<g_variant_n_children(dict) {
+        let entry = g_variant_get_child_value(dict, i)!
+        let key = g_variant_get_child_value(entry, 0)!
+        let boxed = g_variant_get_child_value(entry, 1)!
+        let value = g_variant_get_variant(boxed)!
+        if let decoded = CommitMetadataValue(variant: value) {
+            out[String(cString: g_variant_get_string(key, nil))] = decoded
+        }
+        [value, boxed, key, entry].forEach { g_variant_unref($0) }
+    }
+    return out
+}

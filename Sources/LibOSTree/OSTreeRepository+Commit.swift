@@ -15,6 +15,9 @@ public struct CommitRequest: Sendable {
     /// Sign the commit with this GPG key before the ref moves: a missing or
     /// unusable key aborts the transaction.
     public var gpgKey: GPGKey?
+    /// Metadata kept beside the commit (detached), not in it: it can change
+    /// without changing the commit checksum.
+    public var detachedMetadata: [String: CommitMetadataValue] = [:]
 
     public init(rootDirectory: String, ref: String, subject: String,
                 metadata: [String: CommitMetadataValue], parent: String?) {
@@ -49,6 +52,14 @@ extension OSTreeRepository {
         try gcall("ostree_repo_prepare_transaction") { ostree_repo_prepare_transaction(raw, nil, nil, $0) }
         do {
             let checksum = try writeCommit(request)
+            if !request.detachedMetadata.isEmpty {
+                let detached = bigEndian(makeVardict(request.detachedMetadata))
+                defer { g_variant_unref(detached) }
+                try gcall("ostree_repo_write_commit_detached_metadata") {
+                    ostree_repo_write_commit_detached_metadata(raw, checksum, detached, nil, $0)
+                }
+            }
+            // Signing after the detached metadata: the signature is added to it.
             if let key = request.gpgKey { try sign(commit: checksum, with: key) }
             if request.moveRef { ostree_repo_transaction_set_ref(raw, nil, request.ref, checksum) }
             var stats = OstreeRepoTransactionStats()

@@ -73,17 +73,7 @@ public final class OSTreeRepository {
         defer { g_variant_unref(commit) }
         let dict = bigEndian(g_variant_get_child_value(commit, 0)!)
         defer { g_variant_unref(dict) }
-        var metadata: [String: CommitMetadataValue] = [:]
-        for i in 0..<g_variant_n_children(dict) {
-            let entry = g_variant_get_child_value(dict, i)!
-            let key = g_variant_get_child_value(entry, 0)!
-            let boxed = g_variant_get_child_value(entry, 1)!
-            let value = g_variant_get_variant(boxed)!
-            if let decoded = CommitMetadataValue(variant: value) {
-                metadata[String(cString: g_variant_get_string(key, nil))] = decoded
-            }
-            [value, boxed, key, entry].forEach { g_variant_unref($0) }
-        }
+        let metadata = decodeVardict(dict)
         let parent = ostree_commit_get_parent(commit).map { p in
             defer { g_free(p) }
             return String(cString: p)
@@ -96,6 +86,32 @@ public final class OSTreeRepository {
             checksum: checksum, parent: parent, contentChecksum: content,
             timestamp: Date(timeIntervalSince1970: TimeInterval(ostree_commit_get_timestamp(commit))),
             metadata: metadata)
+    }
+}
+
+extension OSTreeRepository {
+    /// A boolean of the repository's `config` file (nil when unset).
+    public func configBool(group: String, key: String) -> Bool? {
+        guard let config = ostree_repo_get_config(raw) else { return nil }
+        var error: UnsafeMutablePointer<GError>?
+        let value = g_key_file_get_boolean(config, group, key, &error)
+        if let error {
+            g_error_free(error)
+            return nil
+        }
+        return value != 0
+    }
+
+    /// The commit's detached metadata, as far as treeforge reads it.
+    public func detachedMetadata(_ checksum: String) throws -> [String: CommitMetadataValue] {
+        var detached: OpaquePointer?
+        try gcall("ostree_repo_read_commit_detached_metadata") {
+            ostree_repo_read_commit_detached_metadata(raw, checksum, &detached, nil, $0)
+        }
+        guard let detached else { return [:] }
+        let dict = bigEndian(detached)
+        defer { g_variant_unref(dict) }
+        return decodeVardict(dict)
     }
 }
 

@@ -224,3 +224,27 @@ struct ReproducibilityTests {
         #expect((diff["downgraded"] as? [[String: String]])?.first?["name"] == "fixture-lib")
     }
 }
+
+@Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
+struct RepoMetadataTests {
+    @Test(arguments: ["inline", "detached", "disabled"])
+    func packageListPlacement(mode: String) throws {
+        let harness = try ComposeHarness("repo-metadata")
+        let commit = try harness.composeOK(try harness.treefile(["fixture-oldtool"], extra: "repo-metadata: \(mode)\n"))
+        let inCommit = try Command.run(["ostree", "--repo=\(harness.repo.path)", "show", commit, "--print-metadata-key=treeforge.rpmdb.pkglist"])
+        let detached = try Command.run(["ostree", "--repo=\(harness.repo.path)", "show", commit, "--print-detached-metadata-key=treeforge.rpmdb.pkglist"])
+        #expect((inCommit.status == 0) == (mode == "inline"))
+        #expect((detached.status == 0) == (mode == "detached"))
+        if mode == "detached" { #expect(detached.stdout.contains("fixture-newtool")) }
+    }
+
+    @Test func fromScratchDeltasByRepositorySetting() throws {
+        let harness = try ComposeHarness("scratch-setting")
+        let treefile = try harness.treefile(["fixture-oldtool"])
+        try harness.composeOK(treefile)
+        try Oracle.ostree(harness.repo, ["config", "set", "treeforge.static-delta-from-scratch", "true"])
+        let second = try harness.composeOK(treefile, ["--force-nocache"])
+        let deltas = try Oracle.ostree(harness.repo, ["static-delta", "list"]).split(separator: "\n").map(String.init)
+        #expect(deltas.contains(second), "a from-scratch delta is named by its target alone")
+    }
+}

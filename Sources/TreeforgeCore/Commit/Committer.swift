@@ -63,10 +63,8 @@ public struct Committer {
             var added = treefile.config.addCommitMetadata
             added.merge(addedMetadata) { _, commandLine in commandLine }
             let user = Dictionary(uniqueKeysWithValues: added.compactMap { key, value in CommitMetadataValue(json: value).map { (key, $0) } })
-            let metadata: [String: CommitMetadataValue] = user.merging(extraMetadata) { _, own in own }.merging([
-                "version": .string(version),
-                "ostree.ref-binding": .strings([treefile.ref]),
-                "treeforge.treefile-sha256": .string(treefile.sha256),
+            // The package list and repositories go where `repo-metadata` says.
+            let packageMetadata: [String: CommitMetadataValue] = [
                 "treeforge.packages": .strings(packages.nevras),
                 // name, epoch, version, release, arch of each package, sorted by name.
                 "treeforge.rpmdb.pkglist": .array(packages.packages.sorted { ($0.name, $0.arch) < ($1.name, $1.arch) }
@@ -75,12 +73,19 @@ public struct Committer {
                 "treeforge.repos": .dictionary(Dictionary(uniqueKeysWithValues: packages.repos.map {
                     ($0.id, CommitMetadataValue.string($0.revision ?? ""))
                 })),
-            ]) { _, own in own }
+            ]
+            let mode = treefile.config.repoMetadata
+            let metadata: [String: CommitMetadataValue] = user.merging(extraMetadata) { _, own in own }.merging([
+                "version": .string(version),
+                "ostree.ref-binding": .strings([treefile.ref]),
+                "treeforge.treefile-sha256": .string(treefile.sha256),
+            ]) { _, own in own }.merging(mode == .inline ? packageMetadata : [:]) { _, own in own }
             var request = CommitRequest(rootDirectory: root.path, ref: treefile.ref,
                                         subject: "\(treefile.ref) \(version)", metadata: metadata, parent: parent)
             request.moveRef = moveRef
             request.timestamp = Self.sourceDateEpoch
             request.gpgKey = gpgKey
+            if mode == .detached { request.detachedMetadata = packageMetadata }
             let (checksum, stats) = try repo.commitWithStats(request)
             let info = try repo.commitInfo(checksum)
             return Result(commit: checksum, parent: parent, version: version, contentChecksum: info.contentChecksum,

@@ -36,7 +36,10 @@ public struct Publisher: ComposeStage {
             let repo = try OSTreeRepository.open(path: repoPath.path)
             let previous = try repo.history(from: commit).dropFirst().prefix(deltaDepth).map(\.checksum)
             var sources: [String?] = previous
-            if fromScratch { sources.append(nil) }
+            // The flag, or the repository's own setting: `[treeforge] static-delta-from-scratch=true` in its config.
+            if fromScratch || repo.configBool(group: "treeforge", key: "static-delta-from-scratch") == true {
+                sources.append(nil)
+            }
             var published: [PublishedDelta] = []
             for from in sources {
                 do {

@@ -185,7 +185,7 @@ enum TreefileSchema {
         TreefileKey(name: "remove-files", kind: .strings, merge: .concatenate),
         TreefileKey(name: "remove-from-packages", kind: .listOfStringLists, merge: .concatenate),
         TreefileKey(name: "add-commit-metadata", kind: .jsonMap, merge: .mapUnion, substituted: true, support: .actedOn),
-        TreefileKey(name: "repo-metadata", kind: .oneOf(["inline", "detached", "disabled"]), merge: .includerWins),
+        TreefileKey(name: "repo-metadata", kind: .oneOf(["inline", "detached", "disabled"]), merge: .includerWins, support: .actedOn),
         TreefileKey(name: "advisories-metadata", kind: .oneOf(["inline", "detached", "disabled"]), merge: .includerWins),
         TreefileKey(name: "rpmdb", kind: .oneOf(["bdb", "sqlite", "ndb", "target", "host"], aliases: ["b-d-b": "bdb"]),
                     merge: .includerWins),
