@@ -7,7 +7,7 @@ import TestSupport
 /// `ostree fsck`.
 @Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
 struct CrashRecoveryTests {
-    @Test(arguments: ["load", "resolve", "download", "install", "postprocess", "commit", "record"])
+    @Test(arguments: ["load", "resolve", "download", "install", "postprocess", "commit", "publish", "record"])
     func killedAtAStage(stage: String) throws {
         let harness = try ComposeHarness("crash")
         let treefile = try harness.treefile(["fixture-oldtool"])
@@ -16,15 +16,16 @@ struct CrashRecoveryTests {
         let killed = try harness.compose(treefile, ["--force-nocache"], environment: ["TREEFORGE_FAULT_KILL_AT": stage])
         #expect(killed.status == SIGKILL, "the compose should have died at \(stage)")
         let head = try #require(try Oracle.ostreeRev(harness.repo, harness.ref))
-        // Killed as `record` starts, the commit is already on the ref.
-        #expect((head != first) == (stage == "record"))
+        // Killed as `publish` or `record` starts, the commit is already on the ref.
+        let committed = stage == "publish" || stage == "record"
+        #expect((head != first) == committed)
         #expect(try harness.buildRows().last?.status == "running")
 
         let last = try harness.composeOK(treefile, ["--force-nocache"])
         let rows = try harness.buildRows()
         #expect(rows.count == 3)
         #expect(rows[0].status == "succeeded" && rows[0].commit == first)
-        if stage == "record" {
+        if committed {
             #expect(rows[1].status == "succeeded" && rows[1].commit == head, "reconciled from the commit's own build id")
         } else {
             #expect(rows[1].status == "interrupted" && rows[1].commit.isEmpty)
@@ -33,7 +34,7 @@ struct CrashRecoveryTests {
         #expect(!rows.contains { $0.status == "running" })
         try Oracle.ostree(harness.repo, ["fsck"])
         let show = try Command.check([Fixtures.treeforgeExecutable.path, "builds", "show", "2", "--repo", harness.repo.path])
-        #expect(show.contains(stage == "record" ? "Status:           succeeded" : "Status:           interrupted"))
+        #expect(show.contains(committed ? "Status:           succeeded" : "Status:           interrupted"))
     }
 
     @Test func anUnrecordedCommitOnTheRefIsRecorded() throws {
