@@ -59,13 +59,9 @@ public struct Installer {
             guard FileManager.default.fileExists(atPath: package.path) else {
                 throw ComposeError(.install, subject: package.nevra, "the package file \(package.path) is missing from repo \(package.repository)")
             }
-            guard let type = package.checksumType.flatMap(Checksum.init(repomdName:)), let expected = package.checksum else {
-                throw ComposeError(.install, subject: package.nevra, "repo \(package.repository) gives no usable checksum for \(package.path)")
-            }
-            let actual = try type.hex(ofFileAt: package.path)
-            guard actual == expected else {
+            if let mismatch = try package.checksumMismatch(stage: .install) {
                 throw ComposeError(.install, subject: package.nevra,
-                                   "\(package.path) does not match repo \(package.repository)'s metadata: \(type.rawValue) is \(actual), expected \(expected) (corrupt download or stale repodata)")
+                                   "\(package.path) does not match repo \(package.repository)'s metadata: \(mismatch) (corrupt download or stale repodata)")
             }
         }
     }

@@ -92,11 +92,8 @@ extension RepositoryAccess {
     /// installer's own check.
     func fetch(_ package: ResolvedPackage) throws {
         guard let url = package.url.flatMap(URL.init(string:)) else { return }
-        guard let type = package.checksumType.flatMap(Checksum.init(repomdName:)), let expected = package.checksum else {
-            throw ComposeError(.download, subject: package.nevra, "repo \(package.repository) gives no usable checksum for it")
-        }
         let path = URL(fileURLWithPath: package.path)
-        if FileManager.default.fileExists(atPath: path.path), try type.hex(ofFileAt: path.path) == expected { return }
+        if FileManager.default.fileExists(atPath: path.path), try package.checksumMismatch(stage: .download) == nil { return }
         if cacheOnly {
             throw ComposeError(.download, subject: package.nevra, "--cache-only: \(path.path) is not in the cache")
         }
@@ -105,11 +102,10 @@ extension RepositoryAccess {
         } catch let failure as HTTPDownloader.Failure {
             throw ComposeError(.download, subject: package.nevra, failure.description)
         }
-        let actual = try type.hex(ofFileAt: path.path)
-        guard actual == expected else {
+        if let mismatch = try package.checksumMismatch(stage: .download) {
             try? FileManager.default.removeItem(at: path)
             throw ComposeError(.download, subject: package.nevra,
-                               "\(url.absoluteString) does not match repo \(package.repository)'s metadata: \(type.rawValue) is \(actual), expected \(expected)")
+                               "\(url.absoluteString) does not match repo \(package.repository)'s metadata: \(mismatch)")
         }
     }
 }

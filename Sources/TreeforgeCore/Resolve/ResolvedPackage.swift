@@ -41,3 +41,20 @@ public struct RepoState: Codable, Sendable, Hashable {
     /// The `.repo` file asks for signature checks.
     public var gpgcheck = false
 }
+
+extension ResolvedPackage {
+    /// The checksum its repository's metadata gives for the RPM file.
+    func expectedChecksum(stage: Stage) throws -> (type: Checksum, hex: String) {
+        guard let type = self.checksumType.flatMap(Checksum.init(repomdName:)), let expected = self.checksum else {
+            throw ComposeError(stage, subject: self.nevra, "repo \(self.repository) gives no usable checksum for \(path)")
+        }
+        return (type, expected)
+    }
+
+    /// Nil when the file at `path` has the expected checksum; otherwise why not.
+    func checksumMismatch(stage: Stage) throws -> String? {
+        let (type, expected) = try expectedChecksum(stage: stage)
+        let actual = try type.hex(ofFileAt: path)
+        return actual == expected ? nil : "\(type.rawValue) is \(actual), expected \(expected)"
+    }
+}
