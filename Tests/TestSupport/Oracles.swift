@@ -43,6 +43,7 @@ public enum Oracle {
             .split(separator: "\n").map(String.init).sorted()
     }
 
+    @discardableResult
     public static func ostree(_ repo: URL, _ arguments: [String]) throws -> String {
         try Command.check(["ostree", "--repo=\(repo.path)"] + arguments)
     }

@@ -1,5 +1,4 @@
 import Foundation
-import LibSolv
 
 /// Installs a resolved set into a fresh root with librpm: digests verified,
 /// scriptlets run, rpmdb written. The transaction runs in a child process
