@@ -14,6 +14,7 @@
 #include <rpm/rpmtag.h>
 #include <rpm/rpmcallback.h>
 #include <rpm/rpmkeyring.h>
+#include <rpm/rpmdb.h>
 
 /* Macros that OR enum constants do not import into Swift. */
 static const rpmVSFlags CRPM_VSF_MASK_NOSIGNATURES = RPMVSF_MASK_NOSIGNATURES;

@@ -12,7 +12,7 @@ struct ComposeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compose",
         abstract: "Build OS trees.",
-        subcommands: [ComposeTreeCommand.self, ComposeWhyCommand.self])
+        subcommands: [ComposeTreeCommand.self, ComposeInstallCommand.self, ComposeCommitCommand.self, ComposeWhyCommand.self])
 }
 
 /// Entry points for treeforge's own child processes; not for people.

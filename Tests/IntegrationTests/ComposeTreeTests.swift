@@ -248,3 +248,45 @@ struct RepoMetadataTests {
         #expect(deltas.contains(second), "a from-scratch delta is named by its target alone")
     }
 }
+
+/// `compose install` then `compose commit` build the same tree as `compose tree`.
+@Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
+struct ComposeStepsTests {
+    @Test func installThenCommitMatchesComposeTree() throws {
+        let environment = ["SOURCE_DATE_EPOCH": "1700000000"]
+        let whole = try ComposeHarness("steps")
+        let treefile = try whole.treefile(Fixtures.defaultRequest)
+        #expect(try whole.compose(treefile, environment: environment).status == 0)
+
+        let steps = try ComposeHarness("steps")
+        let destination = steps.dir.path("dest")
+        let install = try Command.run([Fixtures.treeforgeExecutable.path, "compose", "install", treefile.path, destination.path],
+                                      environment: environment)
+        #expect(install.status == 0, "\(install.stderr)")
+        #expect(install.stdout.contains("Installed 8 packages"))
+        let commit = try Command.run([Fixtures.treeforgeExecutable.path, "compose", "commit", treefile.path,
+                                      destination.appendingPathComponent("rootfs").path, "--repo", steps.repo.path],
+                                     environment: environment)
+        #expect(commit.status == 0, "\(commit.stderr)")
+
+        func contentChecksum(_ harness: ComposeHarness) throws -> String? {
+            try Oracle.ostree(harness.repo, ["show", harness.ref]).split(separator: "\n")
+                .first { $0.hasPrefix("ContentChecksum:") }.map(String.init)
+        }
+        #expect(try contentChecksum(whole) != nil)
+        #expect(try contentChecksum(whole) == contentChecksum(steps))
+        let row = try steps.lastBuild()
+        #expect(row.status == "succeeded")
+        #expect(row.packages.contains("fixture-app-1.0-1.noarch"))
+    }
+
+    @Test func commitOfAFolderWithoutAnRpmdb() throws {
+        let harness = try ComposeHarness("steps-bad")
+        let empty = harness.dir.path("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let result = try Command.run([Fixtures.treeforgeExecutable.path, "compose", "commit",
+                                      try harness.treefile(["fixture-app"]).path, empty.path, "--repo", harness.repo.path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("no rpm database"))
+    }
+}

@@ -185,6 +185,12 @@ public final class Compose {
         _ = try timer.time(.postprocess) {
             try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
         }
+        return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer)
+    }
+
+    /// commit → publish → record.
+    func commitAndPublish(_ root: URL, plan: ComposePlan, inputHash: String, buildID: Int64, store: BuildStore,
+                          timer: StageTimer) throws -> ComposeSummary {
         var committer = Committer(repoPath: options.repo, version: options.version)
         committer.moveRef = options.writeCommitIDTo == nil
         committer.addedMetadata = options.addMetadata
@@ -229,7 +235,7 @@ public final class Compose {
     }
 
     /// Crash recovery first: the database must agree with the repository.
-    private func reconcile(_ store: BuildStore) {
+    func reconcile(_ store: BuildStore) {
         let repository = FileManager.default.fileExists(atPath: options.repo.appendingPathComponent("config").path)
             ? try? Committer(repoPath: options.repo).openRepository() : nil
         do {
@@ -241,7 +247,7 @@ public final class Compose {
         }
     }
 
-    private func record(_ treefile: Treefile, warnings: [String], buildID: Int64, store: BuildStore) throws {
+    func record(_ treefile: Treefile, warnings: [String], buildID: Int64, store: BuildStore) throws {
         try store.update(buildID) {
             $0.ref = treefile.ref
             $0.treefileSHA256 = treefile.sha256
@@ -254,7 +260,7 @@ public final class Compose {
     }
 
     /// load → resolve: what to build, decided before anything is installed.
-    private func plan(_ timer: StageTimer, loaded: (Treefile, [String]) throws -> Void = { _, _ in },
+    func plan(_ timer: StageTimer, loaded: (Treefile, [String]) throws -> Void = { _, _ in },
                       resolved: (ResolvedSet) throws -> Void = { _ in }) throws -> ComposePlan {
         let loader = TreefileLoader(basearch: options.basearch, variables: options.variables)
         let treefile = try timer.time(.load) { try loader.run(options.treefile, progress: progress) }
@@ -274,7 +280,7 @@ public final class Compose {
         return ComposePlan(treefile: treefile, packages: packages)
     }
 
-    private func makeWorkdir() throws -> URL {
+    func makeWorkdir() throws -> URL {
         if let workdir = options.workdir {
             try FileManager.default.createDirectory(at: workdir, withIntermediateDirectories: true)
             return workdir

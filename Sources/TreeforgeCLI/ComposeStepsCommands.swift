@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import TreeforgeCore
+
+/// `treeforge compose install TREEFILE DESTDIR`: resolve and install into DESTDIR/rootfs.
+struct ComposeInstallCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Resolve and install a treefile's packages into DESTDIR/rootfs (no commit).")
+
+    @Argument(help: "The treefile (YAML or JSON).") var treefile: String
+    @Argument(help: "The folder to install into (the root is DESTDIR/rootfs).") var destdir: String
+
+    @OptionGroup(title: "Treefile") var treefileOptions: TreefileOptions
+    @OptionGroup(title: "Repositories") var repositoryOptions: RepositoryOptions
+
+    func run() throws {
+        let output = TerminalOutput()
+        do {
+            var options = ComposeOptions(treefile: URL(fileURLWithPath: treefile), repo: URL(fileURLWithPath: "."),
+                                         helperExecutable: SelfExecutable.url)
+            try treefileOptions.apply(to: &options)
+            repositoryOptions.apply(to: &options)
+            let (plan, root) = try Compose(options: options, progress: output.progress).installRoot(into: URL(fileURLWithPath: destdir))
+            print("Installed \(plan.packages.packages.count) packages for \(plan.treefile.ref) into \(root.path)")
+        } catch let error as ComposeError {
+            output.printError(error)
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `treeforge compose commit TREEFILE ROOTFS`: commit an installed root.
+struct ComposeCommitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "commit",
+        abstract: "Commit an installed root with a treefile's ref and metadata, then publish and record it.")
+
+    @Argument(help: "The treefile (YAML or JSON).") var treefile: String
+    @Argument(help: "The installed root (as `compose install` leaves it).") var rootfs: String
+
+    @Option(help: "The OSTree repository; created as an archive repository when missing.") var repo: String = "repo"
+    @Option(help: "The commit's version.") var version: String?
+
+    @OptionGroup(title: "Treefile") var treefileOptions: TreefileOptions
+    @OptionGroup(title: "Commit") var commitOptions: CommitOptions
+    @OptionGroup(title: "Publishing") var publishOptions: PublishOptions
+
+    func run() throws {
+        let output = TerminalOutput()
+        do {
+            var options = ComposeOptions(treefile: URL(fileURLWithPath: treefile), repo: URL(fileURLWithPath: repo),
+                                         helperExecutable: SelfExecutable.url)
+            options.version = version
+            try treefileOptions.apply(to: &options)
+            try commitOptions.apply(to: &options)
+            publishOptions.apply(to: &options)
+            output.printSummary(try Compose(options: options, progress: output.progress).commitRoot(URL(fileURLWithPath: rootfs)))
+        } catch let error as ComposeError {
+            output.printError(error)
+            throw ExitCode.failure
+        }
+    }
+}

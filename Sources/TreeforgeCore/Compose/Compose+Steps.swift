@@ -1,0 +1,76 @@
+import Foundation
+import LibRPM
+
+/// `compose install` and `compose commit`: the two halves of a compose as
+/// separate steps, as rpm-ostree has them.
+extension Compose {
+    /// load → resolve → download → install → postprocess into
+    /// `destination/rootfs`; nothing is committed or recorded.
+    public func installRoot(into destination: URL) throws -> (plan: ComposePlan, root: URL) {
+        let timer = StageTimer(progress: progress)
+        let plan = try self.plan(timer)
+        _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
+        try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
+        var installer = Installer(helperExecutable: options.helperExecutable, workdir: destination)
+        installer.documentation = plan.treefile.config.documentation
+        let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
+        _ = try timer.time(.postprocess) {
+            try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
+        }
+        return (plan, root)
+    }
+
+    /// Commits an installed root with the treefile's ref and metadata, then
+    /// publishes and records it. The package list comes from the root's rpmdb.
+    public func commitRoot(_ root: URL) throws -> ComposeSummary {
+        let store = try BuildStore(repoPath: options.repo)
+        reconcile(store)
+        let buildID = try store.start(treefilePath: options.treefile.standardizedFileURL.path, trigger: "compose-commit")
+        let timer = StageTimer(progress: progress)
+        do {
+            let loader = TreefileLoader(basearch: options.basearch, variables: options.variables)
+            let treefile = try timer.time(.load) { try loader.run(options.treefile, progress: progress) }
+            let warnings = try treefile.checkComposable()
+            for warning in warnings { progress.warning(warning) }
+            try record(treefile, warnings: warnings, buildID: buildID, store: store)
+            let packages = try installedPackages(root)
+            // Reading the rpmdb leaves SQLite's -shm/-wal beside it: transaction state, not content.
+            try Postprocess().run(root: root)
+            try store.recordPackages(buildID, packages)
+            let plan = ComposePlan(treefile: treefile, packages: packages)
+            let inputHash = InputHash.compute(treefile: treefile, packages: packages)
+            return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer)
+        } catch {
+            let failure = error as? ComposeError ?? ComposeError(.record, "\(error)")
+            let seconds = timer.secondsByStage
+            try? store.update(buildID) {
+                $0.status = .failed
+                $0.finishedAt = Date()
+                $0.failedStage = failure.stage.rawValue
+                $0.error = failure.description
+                $0.stageSeconds = seconds
+                $0.pid = nil
+            }
+            throw failure
+        }
+    }
+
+    /// The packages an installed root's rpmdb lists, as a resolved set
+    /// without repositories.
+    private func installedPackages(_ root: URL) throws -> ResolvedSet {
+        guard FileManager.default.fileExists(atPath: root.appendingPathComponent(String(InstallPlan.defaultDatabasePath.dropFirst())).path) else {
+            throw ComposeError(.load, subject: root.path, "no rpm database at \(InstallPlan.defaultDatabasePath): not a root installed by treeforge")
+        }
+        do {
+            try RPMConfiguration.load(databasePath: InstallPlan.defaultDatabasePath)
+            let installed = try RPMDatabase.installedPackages(root: root.path)
+            return ResolvedSet(packages: installed.map {
+                ResolvedPackage(info: .init(name: $0.name, epoch: $0.epoch, version: $0.version, release: $0.release, arch: $0.arch,
+                                            repository: "", location: "", checksumType: nil, checksum: nil,
+                                            downloadSize: 0, installSize: 0), path: "")
+            }, repos: [])
+        } catch let error as RPMError {
+            throw ComposeError(.load, subject: root.path, "cannot read the rpm database: \(error)")
+        }
+    }
+}
