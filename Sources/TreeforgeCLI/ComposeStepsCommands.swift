@@ -15,17 +15,12 @@ struct ComposeInstallCommand: ParsableCommand {
     @OptionGroup(title: "Repositories") var repositoryOptions: RepositoryOptions
 
     func run() throws {
-        let output = TerminalOutput()
-        do {
-            var options = ComposeOptions(treefile: URL(fileURLWithPath: treefile), repo: URL(fileURLWithPath: "."),
-                                         helperExecutable: SelfExecutable.url)
+        try TerminalOutput.reportingErrors { output in
+            var options = ComposeOptions(treefile: treefile, repo: ".")
             try treefileOptions.apply(to: &options)
             repositoryOptions.apply(to: &options)
             let (plan, root) = try Compose(options: options, progress: output.progress).installRoot(into: URL(fileURLWithPath: destdir))
             print("Installed \(plan.packages.packages.count) packages for \(plan.treefile.ref) into \(root.path)")
-        } catch let error as ComposeError {
-            output.printError(error)
-            throw ExitCode.failure
         }
     }
 }
@@ -47,18 +42,13 @@ struct ComposeCommitCommand: ParsableCommand {
     @OptionGroup(title: "Publishing") var publishOptions: PublishOptions
 
     func run() throws {
-        let output = TerminalOutput()
-        do {
-            var options = ComposeOptions(treefile: URL(fileURLWithPath: treefile), repo: URL(fileURLWithPath: repo),
-                                         helperExecutable: SelfExecutable.url)
+        try TerminalOutput.reportingErrors { output in
+            var options = ComposeOptions(treefile: treefile, repo: repo)
             options.version = version
             try treefileOptions.apply(to: &options)
             try commitOptions.apply(to: &options)
             publishOptions.apply(to: &options)
             output.printSummary(try Compose(options: options, progress: output.progress).commitRoot(URL(fileURLWithPath: rootfs)))
-        } catch let error as ComposeError {
-            output.printError(error)
-            throw ExitCode.failure
         }
     }
 }

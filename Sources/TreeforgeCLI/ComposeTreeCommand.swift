@@ -56,12 +56,9 @@ struct ComposeTreeCommand: ParsableCommand {
     @OptionGroup(title: "Lockfiles") var lockfileOptions: LockfileOptions
 
     func run() throws {
-        let output = TerminalOutput()
-        do {
+        try TerminalOutput.reportingErrors { output in
             if printOnly { return try printTreefile() }
-            var options = ComposeOptions(
-                treefile: URL(fileURLWithPath: treefile), repo: URL(fileURLWithPath: repo),
-                helperExecutable: SelfExecutable.url)
+            var options = ComposeOptions(treefile: treefile, repo: repo)
             options.workdir = workdir.map { URL(fileURLWithPath: $0) }
             options.dryRun = dryRun
             options.version = version
@@ -87,9 +84,6 @@ struct ComposeTreeCommand: ParsableCommand {
                 print("No changes: the inputs of \(summary.ref) are those of its head \(summary.commit) (input hash \(summary.inputHash)); nothing committed. --force-nocache composes anyway.")
                 throw ExitCode(Self.noChangesExitStatus)
             }
-        } catch let error as ComposeError {
-            output.printError(error)
-            throw ExitCode.failure
         }
     }
 
@@ -157,6 +151,13 @@ enum SelfExecutable {
     /// This executable, for spawning treeforge's own child processes.
     static var url: URL {
         URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    }
+}
+
+extension ComposeOptions {
+    /// Options for a command of this executable (which is also the rpm child).
+    init(treefile: String, repo: String) {
+        self.init(treefile: URL(fileURLWithPath: treefile), repo: URL(fileURLWithPath: repo), helperExecutable: SelfExecutable.url)
     }
 }
 

@@ -19,9 +19,8 @@ struct ComposeWhyCommand: ParsableCommand {
     @OptionGroup(title: "Repositories") var repositoryOptions: RepositoryOptions
 
     func run() throws {
-        do {
-            var options = ComposeOptions(treefile: URL(fileURLWithPath: treefile), repo: URL(fileURLWithPath: "."),
-                                         helperExecutable: SelfExecutable.url)
+        try TerminalOutput.reportingErrors { _ in
+            var options = ComposeOptions(treefile: treefile, repo: ".")
             try treefileOptions.apply(to: &options)
             repositoryOptions.apply(to: &options)
             let loaded = try TreefileLoader(basearch: options.basearch, variables: options.variables).load(options.treefile)
@@ -29,9 +28,6 @@ struct ComposeWhyCommand: ParsableCommand {
                                     access: RepositoryAccess(cachedir: options.cachedir, cacheOnly: options.cacheOnly,
                                                              timeout: options.httpTimeout))
             print(try resolver.explain(loaded, package: package).joined(separator: "\n"))
-        } catch let error as ComposeError {
-            TerminalOutput().printError(error)
-            throw ExitCode.failure
         }
     }
 }

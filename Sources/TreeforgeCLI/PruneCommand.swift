@@ -25,14 +25,11 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         let policy: Pruner.Policy = keepLast.map { .keepLast($0) } ?? .keepYoungerThan(Pruner.parseAge(keepYoungerThan!)!)
-        do {
+        try TerminalOutput.reportingErrors { _ in
             let report = try Pruner(repoPath: URL(fileURLWithPath: repo)).prune(ref: ref, policy: policy)
             print("Kept \(report.kept.count) commit\(report.kept.count == 1 ? "" : "s") of \(ref); deleted \(report.deleted.count)")
             for commit in report.deleted { print("  deleted \(commit)") }
             print("Objects removed: \(report.objectsPruned) (\(TerminalOutput.bytes(report.bytesFreed))); builds pruned: \(report.buildsPruned)")
-        } catch let error as ComposeError {
-            TerminalOutput().printError(error)
-            throw ExitCode.failure
         }
     }
 }

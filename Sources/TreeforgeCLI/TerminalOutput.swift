@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import TreeforgeCore
 
@@ -44,6 +45,18 @@ struct TerminalOutput {
 
     func printError(_ error: ComposeError) {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    }
+
+    /// Runs a command's body: a ComposeError is printed (`error: STAGE: …`)
+    /// and becomes exit status 1.
+    static func reportingErrors(_ body: (TerminalOutput) throws -> Void) throws {
+        let output = TerminalOutput()
+        do {
+            try body(output)
+        } catch let error as ComposeError {
+            output.printError(error)
+            throw ExitCode.failure
+        }
     }
 
     static func seconds(_ value: Double) -> String { String(format: "%.2fs", value) }

@@ -41,17 +41,7 @@ extension Compose {
             let inputHash = InputHash.compute(treefile: treefile, packages: packages)
             return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer)
         } catch {
-            let failure = error as? ComposeError ?? ComposeError(.record, "\(error)")
-            let seconds = timer.secondsByStage
-            try? store.update(buildID) {
-                $0.status = .failed
-                $0.finishedAt = Date()
-                $0.failedStage = failure.stage.rawValue
-                $0.error = failure.description
-                $0.stageSeconds = seconds
-                $0.pid = nil
-            }
-            throw failure
+            throw recordFailure(error, buildID: buildID, store: store, timer: timer)
         }
     }
 

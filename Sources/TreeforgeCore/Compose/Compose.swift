@@ -143,25 +143,31 @@ public final class Compose {
             if options.workdir == nil, let workdir { try? FileManager.default.removeItem(at: workdir) }
             return .committed(summary)
         } catch {
-            let failure = error as? ComposeError ?? ComposeError(.record, "\(error)")
-            if let log = workdir.flatMap({ try? String(contentsOf: $0.appendingPathComponent("install.log"), encoding: .utf8) }), !log.isEmpty {
-                try? store.setLog(buildID, stage: .install, text: log)
-            }
-            try? store.setLog(buildID, stage: failure.stage, text: "error: \(failure)")
-            let seconds = timer.secondsByStage
-            try? store.update(buildID) {
-                $0.status = .failed
-                $0.finishedAt = Date()
-                $0.failedStage = failure.stage.rawValue
-                $0.error = failure.description
-                $0.stageSeconds = seconds
-                $0.pid = nil
-            }
-            throw failure
+            throw recordFailure(error, buildID: buildID, store: store, timer: timer,
+                                installLog: workdir?.appendingPathComponent("install.log"))
         }
     }
 
-    /// download → install → postprocess → commit → record.
+    /// Records a build as failed — the stage, the error, the install log when
+    /// there is one — and returns the error to throw.
+    func recordFailure(_ error: Error, buildID: Int64, store: BuildStore, timer: StageTimer, installLog: URL? = nil) -> ComposeError {
+        let failure = error as? ComposeError ?? ComposeError(.record, "\(error)")
+        if let log = installLog.flatMap({ try? String(contentsOf: $0, encoding: .utf8) }), !log.isEmpty {
+            try? store.setLog(buildID, stage: .install, text: log)
+        }
+        try? store.setLog(buildID, stage: failure.stage, text: "error: \(failure)")
+        let seconds = timer.secondsByStage
+        try? store.update(buildID) {
+            $0.status = .failed
+            $0.finishedAt = Date()
+            $0.failedStage = failure.stage.rawValue
+            $0.error = failure.description
+            $0.stageSeconds = seconds
+            $0.pid = nil
+        }
+        return failure
+    }
+
     /// The ref's head commit when it was built from exactly these inputs.
     private func unchangedHead(_ ref: String, inputHash: String) throws -> String? {
         guard FileManager.default.fileExists(atPath: options.repo.appendingPathComponent("config").path),
@@ -171,6 +177,7 @@ public final class Compose {
         return info.metadata["treeforge.input-hash"] == .string(inputHash) ? head : nil
     }
 
+    /// download → install → postprocess, then commit → publish → record.
     private func execute(_ plan: ComposePlan, inputHash: String, buildID: Int64, store: BuildStore, timer: StageTimer,
                          workdir: inout URL?) throws -> ComposeSummary {
         _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }

@@ -42,8 +42,7 @@ struct BuildReconciler {
             }
         }
         guard let repository else { return changes }
-        let refs = Set(try store.builds().compactMap(\.ref))
-        for ref in refs.sorted() {
+        for ref in try store.refs() {
             guard let head = try? repository.resolve(ref: ref), try store.build(commit: head) == nil,
                   let info = try? repository.commitInfo(head) else { continue }
             var build = BuildRecord(treefilePath: "", status: .succeeded, startedAt: info.timestamp)

@@ -175,6 +175,11 @@ public final class BuildStore: Sendable {
         }
     }
 
+    /// Every ref a build was recorded for.
+    public func refs() throws -> [String] {
+        try writer.read { try String.fetchAll($0, sql: "SELECT DISTINCT ref FROM build WHERE ref IS NOT NULL ORDER BY ref") }
+    }
+
     /// The build that produced a commit, if one did.
     public func build(commit: String) throws -> BuildRecord? {
         try writer.read { try BuildRecord.filter(Column("commit") == commit).order(Column("id").desc).fetchOne($0) }

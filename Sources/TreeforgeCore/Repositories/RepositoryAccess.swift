@@ -49,8 +49,16 @@ public struct RepositoryAccess: Sendable {
         return path
     }
 
+    /// A file whose content does not have the checksum the metadata gives.
+    struct ChecksumMismatch: Error {
+        /// The file, or the URL it was fetched from.
+        let source: String
+        let actual: String
+    }
+
     /// A file named with its checksum (metadata, packages): the cached copy
-    /// when it matches, otherwise fetched and checked.
+    /// when it matches, otherwise fetched and checked. Throws
+    /// `ChecksumMismatch` when the file (fetched or local) does not match.
     func verifiedFile(_ relative: String, of repo: RepoDefinition, checksum: Checksum, expected: String,
                       stage: Stage, subject: String) throws -> URL {
         let path = localPath(relative, of: repo)
@@ -60,8 +68,7 @@ public struct RepositoryAccess: Sendable {
             if !exists {
                 throw ComposeError(stage, subject: subject, "\(path.path) is missing from repo \(repo.id)")
             }
-            throw ComposeError(stage, subject: subject,
-                               "\(path.path) does not match repo \(repo.id)'s metadata: \(checksum.rawValue) is \(try checksum.hex(ofFileAt: path.path)), expected \(expected) (corrupt file or stale repodata; rerun createrepo_c)")
+            throw ChecksumMismatch(source: path.path, actual: try checksum.hex(ofFileAt: path.path))
         }
         if cacheOnly {
             throw ComposeError(stage, subject: subject, "--cache-only: \(relative) of repo \(repo.id) is not in the cache")
@@ -70,8 +77,7 @@ public struct RepositoryAccess: Sendable {
         let actual = try checksum.hex(ofFileAt: path.path)
         guard actual == expected else {
             try? FileManager.default.removeItem(at: path)
-            throw ComposeError(stage, subject: subject,
-                               "\(remoteURL(relative, of: repo)!.absoluteString) does not match repo \(repo.id)'s metadata: \(checksum.rawValue) is \(actual), expected \(expected)")
+            throw ChecksumMismatch(source: remoteURL(relative, of: repo)!.absoluteString, actual: actual)
         }
         return path
     }

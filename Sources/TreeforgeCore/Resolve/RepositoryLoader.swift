@@ -70,9 +70,9 @@ struct RepositoryLoader {
         do {
             path = try access.verifiedFile(entry.location, of: definition, checksum: kind, expected: expected,
                                            stage: .resolve, subject: subject)
-        } catch let error as ComposeError where error.message.contains("does not match") {
+        } catch let mismatch as RepositoryAccess.ChecksumMismatch {
             throw ComposeError(.resolve, subject: subject,
-                               "\(entry.location) does not match repomd.xml (\(kind.rawValue) expected \(expected)): stale or corrupt repodata; rerun createrepo_c")
+                               "\(entry.location) does not match repomd.xml: \(kind.rawValue) of \(mismatch.source) is \(mismatch.actual), expected \(expected) (stale or corrupt repodata; rerun createrepo_c)")
         }
         do {
             try repo.addRpmmd(path: path.path, extending: extending)
