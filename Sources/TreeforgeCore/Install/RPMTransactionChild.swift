@@ -23,7 +23,8 @@ public enum RPMTransactionChild {
         }
         do {
             let plan = try JSONDecoder().decode(InstallPlan.self, from: Data(contentsOf: URL(fileURLWithPath: planPath)))
-            try RPMConfiguration.load(databasePath: plan.databasePath)
+            // rpm-ostree's PATH for scripts rather than rpm's (which adds /sbin, /bin and /usr/X11R6/bin).
+            try RPMConfiguration.load(databasePath: plan.databasePath, extraMacros: ["_install_script_path": Sandbox.searchPath])
             let transaction = try RPMTransaction(root: plan.root)
             transaction.excludeDocumentation = !plan.documentation
             try transaction.initializeDatabase()

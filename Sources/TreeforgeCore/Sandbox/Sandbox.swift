@@ -26,7 +26,7 @@ public struct Sandbox: Sendable, Equatable {
     /// The API filesystems mounted fresh inside the root.
     public static let mountPoints = ["dev", "proc", "tmp"]
 
-    public init(bwrap: String = Sandbox.defaultExecutable, sourceDateEpoch: Int) {
+    public init(bwrap: String, sourceDateEpoch: Int) {
         self.bwrap = bwrap
         environment = Self.environment(sourceDateEpoch: sourceDateEpoch)
     }
@@ -37,13 +37,13 @@ public struct Sandbox: Sendable, Equatable {
         ["PATH": searchPath, "LANG": "C.UTF-8", "SOURCE_DATE_EPOCH": String(sourceDateEpoch)]
     }
 
-    /// `bwrap` on the PATH, else /usr/bin/bwrap.
-    public static var defaultExecutable: String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for folder in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(folder)/bwrap") {
+    /// `bwrap` on the PATH (as rpm-ostree finds it), nil when there is none.
+    public static func findExecutable(path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+        for folder in (path ?? "/usr/bin:/bin").split(separator: ":")
+        where FileManager.default.isExecutableFile(atPath: "\(folder)/bwrap") {
             return "\(folder)/bwrap"
         }
-        return "/usr/bin/bwrap"
+        return nil
     }
 
     /// Shape (a): a host command that writes into `root` (the rpm child).

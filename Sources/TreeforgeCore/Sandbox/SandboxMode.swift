@@ -20,16 +20,19 @@ public enum Confinement: Sendable, Equatable {
 extension SandboxMode {
     /// Probes bubblewrap (once per process) when the mode may use it.
     /// Throws when `bwrap` was asked for and cannot run.
-    public func resolve(sourceDateEpoch: Int, bwrap: String = Sandbox.defaultExecutable) throws -> Confinement {
+    public func resolve(sourceDateEpoch: Int, bwrap: String? = Sandbox.findExecutable()) throws -> Confinement {
         if self == .none { return .unconfined(reason: nil) }
-        let sandbox = Sandbox(bwrap: bwrap, sourceDateEpoch: sourceDateEpoch)
-        switch SandboxProbe.shared.result(for: sandbox) {
+        let sandbox = Sandbox(bwrap: bwrap ?? "bwrap", sourceDateEpoch: sourceDateEpoch)
+        let probed = bwrap == nil
+            ? .failure(SandboxProblem(description: "bwrap is not on the PATH (install the bubblewrap package)"))
+            : SandboxProbe.shared.result(for: sandbox)
+        switch probed {
         case .success:
             return .sandboxed(sandbox)
         case .failure(let problem) where self == .auto:
             return .unconfined(reason: problem.description)
         case .failure(let problem):
-            throw ComposeError(.install, subject: bwrap, "--sandbox bwrap was asked for, but bubblewrap cannot run here: \(problem)",
+            throw ComposeError(.install, subject: sandbox.bwrap, "--sandbox bwrap was asked for, but bubblewrap cannot run here: \(problem)",
                                details: ["use --sandbox auto or none to run scriptlets unconfined (librpm's chroot only)"])
         }
     }
