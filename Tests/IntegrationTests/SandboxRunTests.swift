@@ -5,7 +5,7 @@ import TreeforgeCore
 
 /// `Sandbox.run`: a command with a composed root as `/` (how postprocess
 /// scripts run), against a root that `compose install` built from the fixtures.
-@Suite(.serialized, .enabled(if: getuid() == 0 && Sandbox.findExecutable() != nil, "bwrap as root"))
+@Suite(.serialized, .enabled(if: bubblewrapRuns, "bwrap cannot create namespaces here (or not root)"))
 struct SandboxRunTests {
     let dir: TemporaryDirectory
     let root: URL
