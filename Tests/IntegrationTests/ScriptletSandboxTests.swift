@@ -63,6 +63,24 @@ struct ScriptletSandboxTests {
         }
     }
 
+    /// A package that owns /proc and /tmp and ships into /dev and /tmp: under
+    /// bwrap those paths are fresh mounts, so librpm skips their content
+    /// (netshared) and the folders get the package's modes from the rpmdb.
+    @Test(.enabled(if: bubblewrapRuns, "bwrap cannot create namespaces here"))
+    func mountPointsAPackageOwns() throws {
+        let harness = try ComposeHarness("mount-points")
+        try harness.composeOK(try harness.treefile(["fixture-mount-points", "fixture-sh"]), ["--sandbox", "bwrap"])
+        let top = try Oracle.ostree(harness.repo, ["ls", harness.ref, "/"]).split(separator: "\n")
+        #expect(top.contains { $0.hasPrefix("d00555 0 0") && $0.hasSuffix(" /proc") }, "\(top)")
+        #expect(top.contains { $0.hasPrefix("d01777 0 0") && $0.hasSuffix(" /tmp") }, "\(top)")
+        #expect(!top.contains { $0.hasSuffix(" /dev") }, "bwrap's /dev is not in the tree: \(top)")
+        #expect(try Oracle.ostree(harness.repo, ["ls", harness.ref, "/tmp"]).split(separator: "\n").count == 1, "/tmp is empty")
+        let checkout = harness.dir.path("checkout")
+        try Oracle.ostree(harness.repo, ["checkout", "-U", harness.ref, checkout.path])
+        let verify = try Command.run(["rpm", "--root", checkout.path, "--dbpath", "/usr/lib/sysimage/rpm", "-V", "fixture-mount-points"])
+        #expect(verify.status == 0 && verify.stdout.isEmpty, "rpm -V: \(verify.stdout) \(verify.stderr)")
+    }
+
     @Test func fallsBackWithoutBubblewrap() throws {
         let harness = try ComposeHarness("no-bwrap")
         let emptyPath = harness.dir.path("empty-path")

@@ -25,7 +25,7 @@ import TestSupport
         #expect(primary.checksum?.count == 64)
         #expect(repo.repomdEntry("no-such-type") == nil)
         #expect(repo.revision == "1700000000")
-        #expect(repo.packageCount == 19)
+        #expect(repo.packageCount == 20)
     }
 
     @Test func rpmVersionRulesNotDebians() throws {

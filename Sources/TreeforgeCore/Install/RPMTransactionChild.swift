@@ -24,7 +24,14 @@ public enum RPMTransactionChild {
         do {
             let plan = try JSONDecoder().decode(InstallPlan.self, from: Data(contentsOf: URL(fileURLWithPath: planPath)))
             // rpm-ostree's PATH for scripts rather than rpm's (which adds /sbin, /bin and /usr/X11R6/bin).
-            try RPMConfiguration.load(databasePath: plan.databasePath, extraMacros: ["_install_script_path": Sandbox.searchPath])
+            var macros = ["_install_script_path": Sandbox.searchPath]
+            if !plan.mountPoints.isEmpty {
+                // What packages put in /dev, /proc or /tmp would land on the
+                // sandbox's fresh mounts and vanish; as netshared paths librpm
+                // skips them (rpm -V does not complain) and records their metadata.
+                macros["_netsharedpath"] = plan.mountPoints.joined(separator: ":")
+            }
+            try RPMConfiguration.load(databasePath: plan.databasePath, extraMacros: macros)
             let transaction = try RPMTransaction(root: plan.root)
             transaction.excludeDocumentation = !plan.documentation
             try transaction.initializeDatabase()
