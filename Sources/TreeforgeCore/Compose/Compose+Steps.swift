@@ -14,7 +14,9 @@ extension Compose {
         var installer = Installer(helperExecutable: options.helperExecutable, workdir: destination)
         installer.documentation = plan.treefile.config.documentation
         let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
+        let version = try committer().nextVersion(for: plan.treefile)
         _ = try timer.time(.postprocess) {
+            _ = try shapeTree(root, plan: plan, databasePath: installer.databasePath, version: version)
             try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
         }
         return (plan, root)

@@ -189,21 +189,21 @@ public final class Compose {
         if let log = try? String(contentsOf: installer.logFile, encoding: .utf8), !log.isEmpty {
             try store.setLog(buildID, stage: .install, text: log)
         }
+        let version = try committer().nextVersion(for: plan.treefile)
         _ = try timer.time(.postprocess) {
+            let shaped = try shapeTree(root, plan: plan, databasePath: installer.databasePath, version: version)
+            try store.setLog(buildID, stage: .postprocess, text: shaped.joined(separator: "\n"))
             try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
         }
-        return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer)
+        return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer,
+                                    version: version)
     }
 
     /// commit → publish → record.
     func commitAndPublish(_ root: URL, plan: ComposePlan, inputHash: String, buildID: Int64, store: BuildStore,
-                          timer: StageTimer) throws -> ComposeSummary {
-        var committer = Committer(repoPath: options.repo, version: options.version)
-        committer.moveRef = options.writeCommitIDTo == nil
-        committer.addedMetadata = options.addMetadata
-        committer.previousVersion = options.previousVersion
-        committer.parentChoice = options.parent
-        committer.gpgKey = options.gpgKey
+                          timer: StageTimer, version: String? = nil) throws -> ComposeSummary {
+        var committer = committer()
+        if let version { committer.version = version }
         // The commit names its build, so a crash after the ref moved can be reconciled.
         committer.extraMetadata = ["treeforge.build-id": .uint64(UInt64(buildID)), "treeforge.input-hash": .string(inputHash)]
         let committed = try timer.time(.commit) { try committer.run((root, plan), progress: progress) }
@@ -239,6 +239,22 @@ public final class Compose {
         return ComposeSummary(
             buildID: buildID, ref: plan.treefile.ref, commit: committed.commit, parent: committed.parent,
             version: committed.version, packages: plan.packages, timings: timer.timings)
+    }
+
+    /// The committer the options describe.
+    func committer() -> Committer {
+        var committer = Committer(repoPath: options.repo, version: options.version)
+        committer.moveRef = options.writeCommitIDTo == nil
+        committer.addedMetadata = options.addMetadata
+        committer.previousVersion = options.previousVersion
+        committer.parentChoice = options.parent
+        committer.gpgKey = options.gpgKey
+        return committer
+    }
+
+    /// The treefile's tree-shaping keys, applied to a freshly installed root.
+    func shapeTree(_ root: URL, plan: ComposePlan, databasePath: String, version: String?) throws -> [String] {
+        try TreeShaping(root: root, treefile: plan.treefile, databasePath: databasePath, version: version, progress: progress).run()
     }
 
     /// Crash recovery first: the database must agree with the repository.
@@ -280,6 +296,11 @@ public final class Compose {
             resolver.lockfileStrict = options.lockfileStrict
         }
         let packages = try timer.time(.resolve) { try resolver.run(treefile, progress: progress) }
+        // Caught here rather than after the install: the resolved set is what gets installed.
+        let names = Set(packages.packages.map(\.name))
+        if let missing = treefile.config.removeFromPackages.first(where: { !names.contains($0.package) }) {
+            throw PackageFileRemoval.notInstalled(missing.package, stage: .resolve)
+        }
         try resolved(packages)
         if let target = options.writeLockfileTo {
             try Lockfile.write(packages, to: target)
