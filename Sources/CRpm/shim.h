@@ -15,9 +15,11 @@
 #include <rpm/rpmcallback.h>
 #include <rpm/rpmkeyring.h>
 #include <rpm/rpmdb.h>
+#include <rpm/rpmfiles.h>
 
 /* Macros that OR enum constants do not import into Swift. */
 static const rpmVSFlags CRPM_VSF_MASK_NOSIGNATURES = RPMVSF_MASK_NOSIGNATURES;
 static const rpmVSFlags CRPM_VSF_MASK_NODIGESTS = RPMVSF_MASK_NODIGESTS;
+static const rpmfiFlags CRPM_FI_FLAGS_QUERY = RPMFI_FLAGS_QUERY;
 
 #endif

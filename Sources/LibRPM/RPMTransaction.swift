@@ -5,6 +5,8 @@ import Foundation
 public enum RPMTransactionEvent: Sendable {
     case installing(package: String, index: Int, total: Int)
     case scriptletStarted(package: String, scriptlet: String)
+    /// The scriptlet returned (successfully or not: a failure follows as `scriptletFailed`).
+    case scriptletFinished(package: String, scriptlet: String)
     /// librpm reports the scriptlet, not its exit status: that is in its log line.
     case scriptletFailed(package: String, scriptlet: String)
     case unpackFailed(package: String)
@@ -17,6 +19,7 @@ public enum RPMTransactionEvent: Sendable {
 /// one transaction at a time, as root.
 public final class RPMTransaction {
     private let ts: OpaquePointer
+    var handle: OpaquePointer { ts }
     public let root: String
     private var keys: [UnsafeMutablePointer<CChar>] = []
     private var nevras: [String: String] = [:]
@@ -197,6 +200,8 @@ private let rpmNotify: rpmCallbackFunction = { header, what, amount, total, key,
         context.onEvent(.installing(package: context.package(key: key, header: header), index: context.started, total: context.total))
     case RPMCALLBACK_SCRIPT_START:
         context.onEvent(.scriptletStarted(package: context.package(key: key, header: header), scriptlet: scriptletName(amount)))
+    case RPMCALLBACK_SCRIPT_STOP:
+        context.onEvent(.scriptletFinished(package: context.package(key: key, header: header), scriptlet: scriptletName(amount)))
     case RPMCALLBACK_SCRIPT_ERROR:
         let package = context.package(key: key, header: header)
         context.failures.append(package)

@@ -13,12 +13,14 @@ struct ComposeInstallCommand: ParsableCommand {
 
     @OptionGroup(title: "Treefile") var treefileOptions: TreefileOptions
     @OptionGroup(title: "Repositories") var repositoryOptions: RepositoryOptions
+    @OptionGroup(title: "Scriptlets") var scriptletOptions: ScriptletOptions
 
     func run() throws {
         try TerminalOutput.reportingErrors { output in
             var options = ComposeOptions(treefile: treefile, repo: ".")
             try treefileOptions.apply(to: &options)
             repositoryOptions.apply(to: &options)
+            scriptletOptions.apply(to: &options)
             let (plan, root) = try Compose(options: options, progress: output.progress).installRoot(into: URL(fileURLWithPath: destdir))
             print("Installed \(plan.packages.packages.count) packages for \(plan.treefile.ref) into \(root.path)")
         }

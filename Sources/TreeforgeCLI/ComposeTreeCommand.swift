@@ -54,6 +54,7 @@ struct ComposeTreeCommand: ParsableCommand {
     @OptionGroup(title: "Treefile") var treefileOptions: TreefileOptions
     @OptionGroup(title: "Repositories") var repositoryOptions: RepositoryOptions
     @OptionGroup(title: "Lockfiles") var lockfileOptions: LockfileOptions
+    @OptionGroup(title: "Scriptlets") var scriptletOptions: ScriptletOptions
 
     func run() throws {
         try TerminalOutput.reportingErrors { output in
@@ -71,6 +72,7 @@ struct ComposeTreeCommand: ParsableCommand {
             try treefileOptions.apply(to: &options)
             repositoryOptions.apply(to: &options)
             lockfileOptions.apply(to: &options)
+            scriptletOptions.apply(to: &options)
             switch try Compose(options: options, progress: output.progress).run() {
             case .dryRun(let plan) where json:
                 print(try TransactionJSON.encode(plan))

@@ -11,8 +11,7 @@ extension Compose {
         let plan = try self.plan(timer)
         _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
-        var installer = Installer(helperExecutable: options.helperExecutable, workdir: destination)
-        installer.documentation = plan.treefile.config.documentation
+        let installer = makeInstaller(plan, workdir: destination)
         let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
         let version = try committer().nextVersion(for: plan.treefile)
         _ = try timer.time(.postprocess) {

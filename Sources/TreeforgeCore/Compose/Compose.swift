@@ -54,6 +54,10 @@ public struct ComposeOptions: Sendable {
     public var staticDeltaFromScratch = false
     /// The treeforge executable, for the rpm child process.
     public var helperExecutable: URL
+    /// Whether scriptlets run under bubblewrap (`--sandbox`).
+    public var sandbox = SandboxMode.auto
+    /// Seconds a scriptlet may run before it is stopped and the compose fails.
+    public var scriptletTimeout = Installer.defaultScriptletTimeout
 
     public init(treefile: URL, repo: URL, helperExecutable: URL) {
         self.treefile = treefile
@@ -94,6 +98,8 @@ public struct ComposeSummary: Sendable {
 public final class Compose {
     public let options: ComposeOptions
     let progress: ComposeProgress
+    /// Scriptlets get it as SOURCE_DATE_EPOCH unless the environment sets one.
+    let startedAt = Date()
 
     public init(options: ComposeOptions, progress: ComposeProgress = SilentProgress()) {
         self.options = options
@@ -183,8 +189,7 @@ public final class Compose {
         _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
         let scratch = try makeWorkdir()
         workdir = scratch
-        var installer = Installer(helperExecutable: options.helperExecutable, workdir: scratch)
-        installer.documentation = plan.treefile.config.documentation
+        let installer = makeInstaller(plan, workdir: scratch)
         let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
         if let log = try? String(contentsOf: installer.logFile, encoding: .utf8), !log.isEmpty {
             try store.setLog(buildID, stage: .install, text: log)
@@ -197,6 +202,15 @@ public final class Compose {
         }
         return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer,
                                     version: version)
+    }
+
+    func makeInstaller(_ plan: ComposePlan, workdir: URL) -> Installer {
+        var installer = Installer(helperExecutable: options.helperExecutable, workdir: workdir)
+        installer.documentation = plan.treefile.config.documentation
+        installer.sandboxMode = options.sandbox
+        installer.scriptletTimeout = options.scriptletTimeout
+        installer.sourceDateEpoch = Installer.sourceDateEpoch(startedAt: startedAt)
+        return installer
     }
 
     /// commit → publish → record.

@@ -14,6 +14,10 @@ public struct InstallPlan: Codable, Sendable {
     /// False leaves out files marked %doc (treefile `documentation: false`).
     public var documentation: Bool
     public var packages: [Package]
+    /// Folders the sandbox mounts API filesystems on (`/dev`, `/proc`, `/tmp`);
+    /// the child reports the rpmdb's metadata for those a package owns, which
+    /// the mounts kept librpm from applying to the folders underneath.
+    public var mountPoints: [String] = []
 
     /// Where the rpmdb lives in a composed tree: under /usr, so it survives
     /// into an OSTree deployment (Debian's default is ~/.rpmdb).
@@ -24,9 +28,13 @@ public struct InstallPlan: Codable, Sendable {
 public enum InstallEvent: Codable, Sendable, Equatable {
     case installing(nevra: String, index: Int, total: Int)
     case scriptletStarted(nevra: String, scriptlet: String)
+    /// librpm's RPMCALLBACK_SCRIPT_STOP: the scriptlet returned (a failure follows).
+    case scriptletFinished(nevra: String, scriptlet: String)
     case scriptletFailed(nevra: String, scriptlet: String)
     case unpackFailed(nevra: String)
     /// The transaction could not start or finish; `package` when one is to blame.
     case failed(message: String, package: String?, details: [String])
     case finished(installed: Int)
+    /// A mount point a package owns, as the rpmdb records it (mode with file type bits).
+    case ownedMountPoint(path: String, mode: UInt32, user: String, group: String, mtime: Int)
 }

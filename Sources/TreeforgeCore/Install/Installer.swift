@@ -14,6 +14,21 @@ public struct Installer {
     public var databasePath = InstallPlan.defaultDatabasePath
     /// Install files marked as documentation (treefile `documentation`).
     public var documentation = true
+    /// Whether the transaction (and so every scriptlet) runs under bubblewrap.
+    public var sandboxMode = SandboxMode.auto
+    /// A scriptlet running longer is stopped and the install fails, naming it.
+    public var scriptletTimeout = Installer.defaultScriptletTimeout
+    /// `SOURCE_DATE_EPOCH` for scriptlets: the environment's, else the compose's start.
+    public var sourceDateEpoch = Installer.sourceDateEpoch(startedAt: Date())
+
+    /// Ten minutes: far beyond what a scriptlet of a real distribution takes
+    /// (seconds), short enough that a hung compose fails within a coffee break.
+    public static let defaultScriptletTimeout: TimeInterval = 600
+
+    /// The environment's `SOURCE_DATE_EPOCH` when it is a number, else `startedAt`.
+    public static func sourceDateEpoch(startedAt: Date) -> Int {
+        ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) } ?? Int(startedAt.timeIntervalSince1970)
+    }
 
     /// librpm's messages and every scriptlet's output.
     public var logFile: URL { workdir.appendingPathComponent("install.log") }
@@ -39,15 +54,26 @@ public struct Installer {
             throw ComposeError(.install, subject: root.path, "the root to install into is not empty")
         }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let plan = InstallPlan(
+        let confinement = try sandboxMode.resolve(sourceDateEpoch: sourceDateEpoch)
+        var plan = InstallPlan(
             root: root.path, databasePath: databasePath, documentation: documentation,
             packages: set.packages.map { .init(path: $0.path, nevra: $0.nevra) })
+        if case .sandboxed = confinement { plan.mountPoints = Sandbox.mountPoints.map { "/" + $0 } }
         let planFile = workdir.appendingPathComponent("install-plan.json")
         try JSONEncoder().encode(plan).write(to: planFile)
 
-        let events = try runChild(planFile: planFile, logFile: logFile, progress: progress)
-        if let error = Self.failure(in: events.list, exitStatus: events.status, logFile: logFile) {
+        let createdMountPoints = MountPoints.missing(in: root)
+        let run = try runChild(planFile: planFile, packages: set.packages, confinement: confinement, progress: progress)
+        if let stuck = run.timedOut {
+            throw ComposeError(.install, subject: stuck.nevra,
+                               "the \(stuck.scriptlet) scriptlet of \(stuck.nevra) did not finish within \(Self.seconds(scriptletTimeout)); it was stopped (--scriptlet-timeout)",
+                               details: Self.logTail(logFile) + ["(full log: \(logFile.path))"])
+        }
+        if let error = Self.failure(in: run.events, exitStatus: run.status, logFile: logFile) {
             throw error
+        }
+        if case .sandboxed = confinement {
+            try restoreMountPoints(created: createdMountPoints, owned: run.events)
         }
     }
 
@@ -63,45 +89,6 @@ public struct Installer {
                                    "\(package.path) does not match repo \(package.repository)'s metadata: \(mismatch) (corrupt download or stale repodata)")
             }
         }
-    }
-
-    private func runChild(planFile: URL, logFile: URL, progress: ComposeProgress) throws -> (list: [InstallEvent], status: Int32) {
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logFile)
-        defer { try? log.close() }
-        let process = Process()
-        process.executableURL = helperExecutable
-        process.arguments = ["internal", "rpm-transaction", planFile.path]
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw ComposeError(.install, subject: helperExecutable.path, "cannot start the rpm transaction process: \(error.localizedDescription)")
-        }
-        var events: [InstallEvent] = []
-        let decoder = JSONDecoder()
-        var buffer = Data()
-        let reader = stdout.fileHandleForReading
-        while true {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            while let newline = buffer.firstIndex(of: 0x0a) {
-                let line = buffer[buffer.startIndex..<newline]
-                buffer.removeSubrange(buffer.startIndex...newline)
-                guard let event = try? decoder.decode(InstallEvent.self, from: line) else { continue }
-                events.append(event)
-                if case .installing(let nevra, let index, let total) = event {
-                    progress.installing(nevra, index: index, total: total)
-                }
-            }
-        }
-        process.waitUntilExit()
-        let status = process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
-        return (events, status)
     }
 
     /// The first thing that went wrong, as a ComposeError naming the package
@@ -136,6 +123,10 @@ public struct Installer {
             }
         }
         return nil
+    }
+
+    static func seconds(_ interval: TimeInterval) -> String {
+        interval == interval.rounded() ? "\(Int(interval)) s" : "\(interval) s"
     }
 
     static func logTail(_ file: URL, lines: Int = 20) -> [String] {

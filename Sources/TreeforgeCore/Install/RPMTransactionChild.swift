@@ -47,6 +47,8 @@ public enum RPMTransactionChild {
                     emit(.installing(nevra: nevra, index: index, total: total))
                 case .scriptletStarted(let nevra, let scriptlet):
                     emit(.scriptletStarted(nevra: nevra, scriptlet: scriptlet))
+                case .scriptletFinished(let nevra, let scriptlet):
+                    emit(.scriptletFinished(nevra: nevra, scriptlet: scriptlet))
                 case .scriptletFailed(let nevra, let scriptlet):
                     failed = true
                     emit(.scriptletFailed(nevra: nevra, scriptlet: scriptlet))
@@ -60,6 +62,11 @@ public enum RPMTransactionChild {
                 return 1
             }
             if failed { return 1 }
+            for path in plan.mountPoints {
+                if let file = transaction.installedFile(path) {
+                    emit(.ownedMountPoint(path: path, mode: file.mode, user: file.user, group: file.group, mtime: file.mtime))
+                }
+            }
             emit(.finished(installed: plan.packages.count))
             return 0
         } catch {

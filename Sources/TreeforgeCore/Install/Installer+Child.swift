@@ -1,0 +1,158 @@
+import Foundation
+
+/// Running the rpm child: confined or not, watched for hanging scriptlets.
+extension Installer {
+    struct ChildRun {
+        var events: [InstallEvent]
+        var status: Int32
+        /// The scriptlet that ran past the timeout (the child was stopped).
+        var timedOut: ScriptletWatch.Running?
+    }
+
+    func runChild(planFile: URL, packages: [ResolvedPackage], confinement: Confinement,
+                  progress: ComposeProgress) throws -> ChildRun {
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logFile)
+        defer { try? log.close() }
+        let command = [helperExecutable.path, "internal", "rpm-transaction", planFile.path]
+        let arguments: [String]
+        let environment: [String: String]
+        switch confinement {
+        case .sandboxed(let sandbox):
+            // The plan, the packages and the executable stay readable even
+            // when they live under the host's /tmp, which the sandbox hides.
+            let readable = [planFile, helperExecutable.deletingLastPathComponent()]
+                + packages.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent() }
+            arguments = sandbox.arguments(writingInto: root, readable: readable, command: command)
+            environment = [:]
+            log.write(Data("treeforge: scriptlets run under bubblewrap: no network, fresh /dev /proc /tmp, SOURCE_DATE_EPOCH=\(sourceDateEpoch)\n".utf8))
+        case .unconfined(let reason):
+            arguments = command
+            environment = Sandbox.environment(sourceDateEpoch: sourceDateEpoch)
+            if let reason {
+                let warning = "scriptlets run unconfined (librpm's chroot only, with network and the host's capabilities): bubblewrap cannot run here: \(reason)"
+                progress.warning(warning)
+                log.write(Data("warning: \(warning)\n".utf8))
+            }
+        }
+        let stdout = Pipe()
+        let process = SupervisedProcess(arguments: arguments, environment: environment, standardOutput: stdout, standardError: log)
+        do {
+            try process.start()
+        } catch {
+            throw ComposeError(.install, subject: arguments[0], "cannot start the rpm transaction process: \(error.localizedDescription)")
+        }
+        let watch = ScriptletWatch(timeout: scriptletTimeout, process: process)
+        defer { watch.cancel() }
+        var events: [InstallEvent] = []
+        let decoder = JSONDecoder()
+        var buffer = Data()
+        let reader = stdout.fileHandleForReading
+        while true {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            while let newline = buffer.firstIndex(of: 0x0a) {
+                let line = buffer[buffer.startIndex..<newline]
+                buffer.removeSubrange(buffer.startIndex...newline)
+                guard let event = try? decoder.decode(InstallEvent.self, from: line) else { continue }
+                events.append(event)
+                switch event {
+                case .installing(let nevra, let index, let total):
+                    progress.installing(nevra, index: index, total: total)
+                case .scriptletStarted(let nevra, let scriptlet):
+                    watch.started(.init(nevra: nevra, scriptlet: scriptlet))
+                case .scriptletFinished:
+                    watch.finished()
+                default:
+                    break
+                }
+            }
+        }
+        let status = process.waitForExit()
+        watch.cancel()
+        return ChildRun(events: events, status: status, timedOut: watch.timedOut)
+    }
+
+    /// The sandbox's mounts kept librpm from setting mode, owner and time on
+    /// the folders underneath; give owned ones what the rpmdb says, and
+    /// remove the empty ones bwrap created that no package owns.
+    func restoreMountPoints(created: [String], owned events: [InstallEvent]) throws {
+        var owned: Set<String> = []
+        for case .ownedMountPoint(let path, let mode, let user, let group, let mtime) in events {
+            let name = String(path.drop(while: { $0 == "/" }))
+            owned.insert(name)
+            let folder = root.appendingPathComponent(name)
+            do {
+                try FileManager.default.setAttributes([
+                    .posixPermissions: Int(mode & 0o7777),
+                    .ownerAccountID: RootAccounts.id(of: user, in: root, file: "etc/passwd"),
+                    .groupOwnerAccountID: RootAccounts.id(of: group, in: root, file: "etc/group"),
+                    .modificationDate: Date(timeIntervalSince1970: TimeInterval(mtime)),
+                ], ofItemAtPath: folder.path)
+            } catch {
+                throw ComposeError(.install, subject: folder.path,
+                                   "cannot give the mount point the metadata its package records: \(error.localizedDescription)")
+            }
+        }
+        MountPoints.removeCreated(created.filter { !owned.contains($0) }, in: root)
+    }
+}
+
+/// Names to ids through the root's own /etc/passwd and /etc/group, as librpm
+/// resolves them inside the chroot; root is 0 even before those exist.
+enum RootAccounts {
+    static func id(of name: String, in root: URL, file: String) -> Int {
+        if name == "root" { return 0 }
+        let text = (try? String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)) ?? ""
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count > 2, fields[0] == name, let id = Int(fields[2]) { return id }
+        }
+        return 0
+    }
+}
+
+/// Follows the child's scriptlet events and stops the child (with every
+/// scriptlet it runs) when one runs longer than the timeout.
+///
+/// Threading: `started`/`finished` from the reading thread; the check runs
+/// on a timer queue; all state behind one lock.
+final class ScriptletWatch: @unchecked Sendable {
+    struct Running: Equatable {
+        var nevra: String
+        var scriptlet: String
+    }
+
+    private let timeout: TimeInterval
+    private let process: SupervisedProcess
+    private let lock = NSLock()
+    private var running: (Running, since: Date)?
+    private var stuck: Running?
+    private let timer: DispatchSourceTimer
+
+    init(timeout: TimeInterval, process: SupervisedProcess) {
+        self.timeout = timeout
+        self.process = process
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "treeforge.scriptlet-watch"))
+        let interval = min(1.0, max(0.05, timeout / 20))
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { [weak self] in self?.check() }
+        timer.resume()
+    }
+
+    var timedOut: Running? { lock.withLock { stuck } }
+
+    func started(_ scriptlet: Running) { lock.withLock { running = (scriptlet, Date()) } }
+    func finished() { lock.withLock { running = nil } }
+    func cancel() { timer.cancel() }
+
+    private func check() {
+        let overdue: Bool = lock.withLock {
+            guard stuck == nil, let (scriptlet, since) = running, Date().timeIntervalSince(since) > timeout else { return false }
+            stuck = scriptlet
+            return true
+        }
+        if overdue { process.stop() }
+    }
+}
