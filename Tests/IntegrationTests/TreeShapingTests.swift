@@ -129,4 +129,72 @@ struct TreeShapingTests {
         try harness.expectFailure(try harness.treefile(["fixture-app"], extra: "remove-files: [/usr/bin/fixture-app]"),
                                   stage: "postprocess", mentions: ["remove-files", "relative"])
     }
+
+    @Test func postprocessScriptsRunInTheTreeInRpmOstreesOrder() throws {
+        let harness = try ComposeHarness("shaping-scripts")
+        let folder = harness.dir.path("tf")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "from the treefile's folder\n".write(to: folder.appendingPathComponent("data.txt"), atomically: true, encoding: .utf8)
+        try """
+            postprocess:
+              - |
+                #!/bin/sh
+                echo "included $SOURCE_DATE_EPOCH" >> /usr/share/order
+            """.write(to: folder.appendingPathComponent("included.yaml"), atomically: true, encoding: .utf8)
+        try """
+            #!/bin/sh
+            set -e
+            echo script >> /usr/share/order
+            while read -r line; do echo "$line"; done < "$TREEFORGE_TREEFILE_DIR/data.txt" > /usr/share/copied
+            echo "postprocess-script says hello"
+            """.write(to: folder.appendingPathComponent("post.sh"), atomically: true, encoding: .utf8)
+        let treefile = try harness.treefile(["fixture-app"], extra: """
+            include: included.yaml
+            postprocess-script: post.sh
+            postprocess:
+              - |
+                #!/bin/sh
+                echo top >> /usr/share/order
+            """)
+        let result = try harness.compose(treefile, environment: ["SOURCE_DATE_EPOCH": "1700000000"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Oracle.ostree(harness.repo, ["cat", harness.ref, "/usr/share/order"]) == "included 1700000000\ntop\nscript\n",
+                "included files' scripts first, then the includer's, then postprocess-script")
+        #expect(try Oracle.ostree(harness.repo, ["cat", harness.ref, "/usr/share/copied"]) == "from the treefile's folder\n")
+        let listing = try Oracle.ostree(harness.repo, ["ls", "-R", harness.ref])
+        #expect(!listing.contains("treeforge-postprocess"), "the scripts are removed after they ran")
+        #expect(!listing.contains("/tmp/treefile") && !listing.contains("data.txt"), "the treefile's folder is not copied into the tree")
+        let log = try Command.check([Fixtures.treeforgeExecutable.path, "builds", "log", "--repo", harness.repo.path, "--stage", "postprocess", "1"])
+        #expect(log.contains("postprocess-script says hello"))
+        #expect(log.contains("postprocess-script post.sh: ran in"))
+    }
+
+    @Test func aFailingOrHangingPostprocessScriptStopsTheCompose() throws {
+        let harness = try ComposeHarness("shaping-scripts-bad")
+        try harness.composeOK(try harness.treefile(["fixture-app"]))
+        let failing = try harness.treefile(["fixture-app"], extra: """
+            postprocess:
+              - |
+                #!/bin/sh
+                echo "about to fail"
+                exit 7
+            """)
+        try harness.expectFailure(failing, stage: "postprocess", mentions: ["postprocess script 1 of 1", "exit status 7", "about to fail"])
+
+        let hanging = try harness.treefile(["fixture-app"], extra: """
+            postprocess:
+              - |
+                #!/bin/sh
+                while :; do :; done
+            """)
+        let refBefore = try Oracle.ostreeRev(harness.repo, harness.ref)
+        let start = Date()
+        let result = try harness.compose(hanging, ["--scriptlet-timeout", "2"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("postprocess: postprocess script 1 of 1: the script did not finish within 2 s"), "\(result.stderr)")
+        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(try Oracle.ostreeRev(harness.repo, harness.ref) == refBefore)
+        let leftovers = try Command.run(["pgrep", "-f", "treeforge-postprocess-inline"])
+        #expect(leftovers.stdout.isEmpty, "no script left running")
+    }
 }

@@ -15,7 +15,7 @@ extension Compose {
         let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
         let version = try committer().nextVersion(for: plan.treefile)
         _ = try timer.time(.postprocess) {
-            _ = try shapeTree(root, plan: plan, databasePath: installer.databasePath, version: version)
+            _ = try shapeTree(root, plan: plan, installer: installer, version: version, workdir: destination)
             try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
         }
         return (plan, root)

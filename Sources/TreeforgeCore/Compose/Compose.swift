@@ -161,6 +161,10 @@ public final class Compose {
         if let log = installLog.flatMap({ try? String(contentsOf: $0, encoding: .utf8) }), !log.isEmpty {
             try? store.setLog(buildID, stage: .install, text: log)
         }
+        let scriptLog = installLog?.deletingLastPathComponent().appendingPathComponent("postprocess.log")
+        if let log = scriptLog.flatMap({ try? String(contentsOf: $0, encoding: .utf8) }), !log.isEmpty, failure.stage == .postprocess {
+            try? store.setLog(buildID, stage: .postprocess, text: log)
+        }
         try? store.setLog(buildID, stage: failure.stage, text: "error: \(failure)")
         let seconds = timer.secondsByStage
         try? store.update(buildID) {
@@ -196,8 +200,8 @@ public final class Compose {
         }
         let version = try committer().nextVersion(for: plan.treefile)
         _ = try timer.time(.postprocess) {
-            let shaped = try shapeTree(root, plan: plan, databasePath: installer.databasePath, version: version)
-            try store.setLog(buildID, stage: .postprocess, text: shaped.joined(separator: "\n"))
+            let shaped = try shapeTree(root, plan: plan, installer: installer, version: version, workdir: scratch)
+            try store.setLog(buildID, stage: .postprocess, text: shaped)
             try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
         }
         return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer,
@@ -267,8 +271,19 @@ public final class Compose {
     }
 
     /// The treefile's tree-shaping keys, applied to a freshly installed root.
-    func shapeTree(_ root: URL, plan: ComposePlan, databasePath: String, version: String?) throws -> [String] {
-        try TreeShaping(root: root, treefile: plan.treefile, databasePath: databasePath, version: version, progress: progress).run()
+    /// Postprocess scripts' output goes to `postprocess.log` in `workdir`;
+    /// returns the log text (one line per change, then that output).
+    func shapeTree(_ root: URL, plan: ComposePlan, installer: Installer, version: String?, workdir: URL) throws -> String {
+        var shaping = TreeShaping(root: root, treefile: plan.treefile, databasePath: installer.databasePath, version: version,
+                                  scriptLog: workdir.appendingPathComponent("postprocess.log"), progress: progress)
+        if !plan.treefile.config.postprocess.isEmpty || plan.treefile.config.postprocessScript != nil {
+            shaping.confinement = try options.sandbox.resolve(sourceDateEpoch: installer.sourceDateEpoch)
+        }
+        shaping.scriptTimeout = options.scriptletTimeout
+        shaping.sourceDateEpoch = installer.sourceDateEpoch
+        let lines = try shaping.run()
+        let output = (try? String(contentsOf: shaping.scriptLog, encoding: .utf8)) ?? ""
+        return (lines + (output.isEmpty ? [] : ["", output])).joined(separator: "\n")
     }
 
     /// Crash recovery first: the database must agree with the repository.

@@ -18,13 +18,21 @@ public struct TreeShaping {
     public var databasePath: String
     /// The version the commit will get (for `mutate-os-release`).
     public var version: String?
+    /// How postprocess scripts run: as scriptlets do (`--sandbox`).
+    public var confinement = Confinement.unconfined(reason: nil)
+    /// Seconds a postprocess script may run (`--scriptlet-timeout`).
+    public var scriptTimeout = Installer.defaultScriptletTimeout
+    public var sourceDateEpoch = Installer.sourceDateEpoch(startedAt: Date())
+    /// Where postprocess scripts' output goes.
+    public var scriptLog: URL
     public var progress: ComposeProgress
 
-    public init(root: URL, treefile: Treefile, databasePath: String, version: String?, progress: ComposeProgress) {
+    public init(root: URL, treefile: Treefile, databasePath: String, version: String?, scriptLog: URL, progress: ComposeProgress) {
         self.root = root
         self.treefile = treefile
         self.databasePath = databasePath
         self.version = version
+        self.scriptLog = scriptLog
         self.progress = progress
     }
 
@@ -52,6 +60,8 @@ public struct TreeShaping {
         let files = TreefileFiles(root: root, treefile: treefile)
         log += try files.remove(config.removeFiles)
         log += try files.add(config.addFiles)
+        log += try PostprocessScripts(root: root, treefile: treefile, confinement: confinement, timeout: scriptTimeout,
+                                      sourceDateEpoch: sourceDateEpoch, logFile: scriptLog, progress: progress).run()
         return log
     }
 }
