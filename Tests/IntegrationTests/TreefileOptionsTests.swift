@@ -31,8 +31,8 @@ struct TreefileOptionsTests {
     @Test func settingsNotActedOnStopTheCompose() throws {
         let harness = try ComposeHarness("unsupported")
         try harness.composeOK(try harness.treefile(["fixture-oldtool"], in: "good"))
-        try harness.expectFailure(try harness.treefile(["fixture-app"], extra: "units: [foo.service]\n"), stage: "load",
-                                  mentions: ["does not act on these settings yet", "`units`", "treefile.yaml:"])
+        try harness.expectFailure(try harness.treefile(["fixture-app"], extra: "ostree-layers: [extra-layer]\n"), stage: "load",
+                                  mentions: ["does not act on these settings yet", "`ostree-layers`", "treefile.yaml:"])
     }
 
     @Test func printOnlyPrintsTheFlattenedTreefile() throws {

@@ -25,7 +25,9 @@ import TestSupport
         #expect(primary.checksum?.count == 64)
         #expect(repo.repomdEntry("no-such-type") == nil)
         #expect(repo.revision == "1700000000")
-        #expect(repo.packageCount == 20)
+        // One package per fixture spec.
+        let specs = try FileManager.default.contentsOfDirectory(atPath: Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/specs").path)
+        #expect(repo.packageCount == specs.filter { $0.hasSuffix(".spec") }.count)
     }
 
     @Test func rpmVersionRulesNotDebians() throws {

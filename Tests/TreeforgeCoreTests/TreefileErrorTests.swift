@@ -144,11 +144,11 @@ import TestSupport
 @Suite struct TreefileComposeCheckTests {
     @Test func keysNotActedOnStopACompose() throws {
         let dir = try TemporaryDirectory("treefile-compose")
-        try dir.write("t.yaml", "ref: r\npackages: [a]\npostprocess: ['true']\nselinux: true\ncliwrap: true\n")
+        try dir.write("t.yaml", "ref: r\npackages: [a]\nostree-layers: ['layer']\nselinux: true\ncliwrap: true\n")
         let treefile = try TreefileLoader(basearch: "x86_64").load(dir.path("t.yaml"))
         let error = try #require(throws: ComposeError.self) { try treefile.checkComposable() }
         #expect(error.message.contains("does not act on these settings yet"))
-        #expect(error.details.contains { $0.hasPrefix("`postprocess` (") && $0.contains("t.yaml:3:1") })
+        #expect(error.details.contains { $0.hasPrefix("`ostree-layers` (") && $0.contains("t.yaml:3:1") })
         #expect(error.details.contains { $0.hasPrefix("`selinux: true`") })
     }
 

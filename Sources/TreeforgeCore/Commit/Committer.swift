@@ -37,6 +37,24 @@ public struct Committer {
         self.version = version
     }
 
+    /// The version the next commit of the treefile's ref will get, known
+    /// before the commit (postprocessing writes it into os-release). Reads
+    /// the repository only if it exists.
+    public func nextVersion(for treefile: Treefile,
+                            now: Date = Committer.sourceDateEpoch.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()) throws -> String {
+        if let version { return version }
+        var previous = previousVersion
+        if previous == nil, FileManager.default.fileExists(atPath: repoPath.appendingPathComponent("config").path) {
+            let repo = try openRepository()
+            do {
+                previous = try repo.resolve(ref: treefile.ref).flatMap { try repo.commitInfo($0).metadata["version"]?.string }
+            } catch let error as OSTreeError {
+                throw ComposeError(.commit, subject: treefile.ref, "cannot read the ref's head version: \(error)")
+            }
+        }
+        return Versioning.next(for: treefile, after: previous, now: now)
+    }
+
     public struct Result: Sendable {
         public var commit: String
         public var parent: String?
@@ -57,9 +75,7 @@ public struct Committer {
             case .commit(let rev): try repo.resolve(ref: rev) ?? { throw ComposeError(.commit, subject: "--parent \(rev)", "no such commit or ref") }()
             }
             let previousVersion = try previousVersion ?? head.flatMap { try repo.commitInfo($0).metadata["version"]?.string }
-            let version = self.version ?? treefile.config.automaticVersionPrefix.map {
-                Versioning.next(prefix: $0, suffix: treefile.config.automaticVersionSuffix ?? ".", after: previousVersion, now: now)
-            } ?? Versioning.next(after: previousVersion, now: now)
+            let version = self.version ?? Versioning.next(for: treefile, after: previousVersion, now: now)
             var added = treefile.config.addCommitMetadata
             added.merge(addedMetadata) { _, commandLine in commandLine }
             let user = Dictionary(uniqueKeysWithValues: added.compactMap { key, value in CommitMetadataValue(json: value).map { (key, $0) } })
@@ -119,6 +135,13 @@ public enum Versioning {
     /// `YYYYMMDD.N`, N counting up from 0 within a UTC day.
     public static func next(after previous: String?, now: Date) -> String {
         next(prefix: "<date:%Y%m%d>", suffix: ".", after: previous, now: now)
+    }
+
+    /// The treefile's `automatic-version-prefix` rule, or treeforge's default.
+    static func next(for treefile: Treefile, after previous: String?, now: Date) -> String {
+        treefile.config.automaticVersionPrefix.map {
+            next(prefix: $0, suffix: treefile.config.automaticVersionSuffix ?? ".", after: previous, now: now)
+        } ?? next(after: previous, now: now)
     }
 
     /// rpm-ostree's `automatic-version-prefix` rule. `<date:FORMAT>` in the

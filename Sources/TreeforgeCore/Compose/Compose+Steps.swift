@@ -13,7 +13,9 @@ extension Compose {
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
         let installer = makeInstaller(plan, workdir: destination)
         let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
+        let version = try committer().nextVersion(for: plan.treefile)
         _ = try timer.time(.postprocess) {
+            _ = try shapeTree(root, plan: plan, installer: installer, version: version, workdir: destination)
             try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
         }
         return (plan, root)

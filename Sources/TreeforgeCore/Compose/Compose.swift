@@ -161,6 +161,10 @@ public final class Compose {
         if let log = installLog.flatMap({ try? String(contentsOf: $0, encoding: .utf8) }), !log.isEmpty {
             try? store.setLog(buildID, stage: .install, text: log)
         }
+        let scriptLog = installLog?.deletingLastPathComponent().appendingPathComponent("postprocess.log")
+        if let log = scriptLog.flatMap({ try? String(contentsOf: $0, encoding: .utf8) }), !log.isEmpty, failure.stage == .postprocess {
+            try? store.setLog(buildID, stage: .postprocess, text: log)
+        }
         try? store.setLog(buildID, stage: failure.stage, text: "error: \(failure)")
         let seconds = timer.secondsByStage
         try? store.update(buildID) {
@@ -194,10 +198,14 @@ public final class Compose {
         if let log = try? String(contentsOf: installer.logFile, encoding: .utf8), !log.isEmpty {
             try store.setLog(buildID, stage: .install, text: log)
         }
+        let version = try committer().nextVersion(for: plan.treefile)
         _ = try timer.time(.postprocess) {
+            let shaped = try shapeTree(root, plan: plan, installer: installer, version: version, workdir: scratch)
+            try store.setLog(buildID, stage: .postprocess, text: shaped)
             try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
         }
-        return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer)
+        return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer,
+                                    version: version)
     }
 
     func makeInstaller(_ plan: ComposePlan, workdir: URL) -> Installer {
@@ -211,13 +219,9 @@ public final class Compose {
 
     /// commit → publish → record.
     func commitAndPublish(_ root: URL, plan: ComposePlan, inputHash: String, buildID: Int64, store: BuildStore,
-                          timer: StageTimer) throws -> ComposeSummary {
-        var committer = Committer(repoPath: options.repo, version: options.version)
-        committer.moveRef = options.writeCommitIDTo == nil
-        committer.addedMetadata = options.addMetadata
-        committer.previousVersion = options.previousVersion
-        committer.parentChoice = options.parent
-        committer.gpgKey = options.gpgKey
+                          timer: StageTimer, version: String? = nil) throws -> ComposeSummary {
+        var committer = committer()
+        if let version { committer.version = version }
         // The commit names its build, so a crash after the ref moved can be reconciled.
         committer.extraMetadata = ["treeforge.build-id": .uint64(UInt64(buildID)), "treeforge.input-hash": .string(inputHash)]
         let committed = try timer.time(.commit) { try committer.run((root, plan), progress: progress) }
@@ -253,6 +257,33 @@ public final class Compose {
         return ComposeSummary(
             buildID: buildID, ref: plan.treefile.ref, commit: committed.commit, parent: committed.parent,
             version: committed.version, packages: plan.packages, timings: timer.timings)
+    }
+
+    /// The committer the options describe.
+    func committer() -> Committer {
+        var committer = Committer(repoPath: options.repo, version: options.version)
+        committer.moveRef = options.writeCommitIDTo == nil
+        committer.addedMetadata = options.addMetadata
+        committer.previousVersion = options.previousVersion
+        committer.parentChoice = options.parent
+        committer.gpgKey = options.gpgKey
+        return committer
+    }
+
+    /// The treefile's tree-shaping keys, applied to a freshly installed root.
+    /// Postprocess scripts' output goes to `postprocess.log` in `workdir`;
+    /// returns the log text (one line per change, then that output).
+    func shapeTree(_ root: URL, plan: ComposePlan, installer: Installer, version: String?, workdir: URL) throws -> String {
+        var shaping = TreeShaping(root: root, treefile: plan.treefile, databasePath: installer.databasePath, version: version,
+                                  scriptLog: workdir.appendingPathComponent("postprocess.log"), progress: progress)
+        if !plan.treefile.config.postprocess.isEmpty || plan.treefile.config.postprocessScript != nil {
+            shaping.confinement = try options.sandbox.resolve(sourceDateEpoch: installer.sourceDateEpoch)
+        }
+        shaping.scriptTimeout = options.scriptletTimeout
+        shaping.sourceDateEpoch = installer.sourceDateEpoch
+        let lines = try shaping.run()
+        let output = (try? String(contentsOf: shaping.scriptLog, encoding: .utf8)) ?? ""
+        return (lines + (output.isEmpty ? [] : ["", output])).joined(separator: "\n")
     }
 
     /// Crash recovery first: the database must agree with the repository.
@@ -294,6 +325,11 @@ public final class Compose {
             resolver.lockfileStrict = options.lockfileStrict
         }
         let packages = try timer.time(.resolve) { try resolver.run(treefile, progress: progress) }
+        // Caught here rather than after the install: the resolved set is what gets installed.
+        let names = Set(packages.packages.map(\.name))
+        if let missing = treefile.config.removeFromPackages.first(where: { !names.contains($0.package) }) {
+            throw PackageFileRemoval.notInstalled(missing.package, stage: .resolve)
+        }
         try resolved(packages)
         if let target = options.writeLockfileTo {
             try Lockfile.write(packages, to: target)

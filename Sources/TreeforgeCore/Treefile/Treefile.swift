@@ -14,6 +14,9 @@ public struct Treefile: Sendable, Equatable {
     public var sourceFiles: [URL]
     /// SHA-256 of the top-level treefile's bytes.
     public var sha256: String
+    /// The files `add-files`, `postprocess-script` and `check-passwd`/`check-groups`
+    /// name, resolved against the folder of the treefile that names them.
+    public var externalFiles: [ExternalFile] = []
 
     public var path: URL { sourceFiles[0] }
     /// The top-level treefile's folder: where `*.repo` files are found.
@@ -26,4 +29,18 @@ public struct Treefile: Sendable, Equatable {
 
     /// `--print-only`'s output.
     public var printed: String { config.printable.prettyString }
+
+    /// Where the file a key names (as written in the treefile) is on disk.
+    public func externalFile(_ key: String, _ name: String) -> URL? {
+        externalFiles.first { $0.key == key && $0.name == name }?.url
+    }
+}
+
+/// A file a treefile key names, such as an `add-files` source.
+public struct ExternalFile: Sendable, Equatable {
+    public var key: String
+    /// As written in the treefile.
+    public var name: String
+    /// Resolved against the naming treefile's folder, symlinks followed.
+    public var url: URL
 }

@@ -37,13 +37,15 @@ public struct TreefileLoader: Sendable {
         }
         let bytes = try Data(contentsOf: top)
         return Treefile(config: config, basearch: basearch, variables: state.variables,
-                        sourceFiles: state.files, sha256: Checksum.sha256.hex(of: bytes))
+                        sourceFiles: state.files, sha256: Checksum.sha256.hex(of: bytes), externalFiles: state.externalFiles)
     }
 
     struct LoadState {
         /// Variables defined so far; the first definition wins.
         var variables: [String: JSONValue]
         var files: [URL] = []
+        /// The first treefile to name a file wins: includers load before their includes.
+        var externalFiles: [ExternalFile] = []
         var seen: [FileIdentity: URL] = [:]
     }
 
@@ -69,7 +71,7 @@ public struct TreefileLoader: Sendable {
         let text = String(decoding: data, as: UTF8.self)
         let node = try TreefileNode.parse(text, file: file.path, format: format, chain: chain)
         var parsed = try FileReader(loader: self, file: file, chain: chain).read(node)
-        try checkExternalFiles(parsed.config, of: file, chain: chain)
+        try resolveExternalFiles(parsed.config, of: file, chain: chain, into: &state.externalFiles)
 
         // This file's variables join the global set; earlier definitions win.
         state.variables.merge(parsed.variables) { existing, _ in existing }
@@ -106,10 +108,13 @@ public struct TreefileLoader: Sendable {
         return parsed.config
     }
 
-    /// Files a treefile names must exist next to it (rpm-ostree opens them
-    /// while loading, so `--print-only` fails on a missing one too).
-    private func checkExternalFiles(_ config: TreefileConfig, of file: URL, chain: [String]) throws {
-        let folder = file.deletingLastPathComponent()
+    /// Files a treefile names must exist in its folder (rpm-ostree opens them
+    /// while loading, so `--print-only` fails on a missing one too). A name
+    /// that leads out of the folder, through `..` or a symlink, is refused:
+    /// a treefile's inputs are its folder, which is what gets hashed.
+    private func resolveExternalFiles(_ config: TreefileConfig, of file: URL, chain: [String],
+                                      into resolved: inout [ExternalFile]) throws {
+        let folder = file.deletingLastPathComponent().resolvingSymlinksInPath().standardizedFileURL
         var named: [(String, String)] = []
         if let script = config.postprocessScript { named.append(("postprocess-script", script)) }
         named += config.addFiles.map { ("add-files", $0.source) }
@@ -117,10 +122,23 @@ public struct TreefileLoader: Sendable {
             if case .file(let name) = CheckFile(config[key]) { named.append((key, name)) }
         }
         for (key, name) in named {
-            let path = folder.appendingPathComponent(name).path
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw ComposeError(.load, subject: config.locations[key]?.description ?? file.path,
-                                   "`\(key)` names \(name), which does not exist (\(path))", details: chain)
+            let location = config.locations[key]?.description ?? file.path
+            let url = (name.hasPrefix("/") ? URL(fileURLWithPath: name) : folder.appendingPathComponent(name))
+                .resolvingSymlinksInPath().standardizedFileURL
+            guard url.path.hasPrefix(folder.path + "/") else {
+                throw ComposeError(.load, subject: location,
+                                   "`\(key)` names \(name), which is outside the treefile's folder \(folder.path) (it resolves to \(url.path))",
+                                   details: chain)
+            }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+                throw ComposeError(.load, subject: location, "`\(key)` names \(name), which does not exist (\(url.path))", details: chain)
+            }
+            guard !isDirectory.boolValue else {
+                throw ComposeError(.load, subject: location, "`\(key)` names \(name), which is a directory, not a file", details: chain)
+            }
+            if !resolved.contains(where: { $0.key == key && $0.name == name }) {
+                resolved.append(ExternalFile(key: key, name: name, url: url))
             }
         }
     }

@@ -1,0 +1,49 @@
+import Foundation
+
+/// `mutate-os-release: BASE`: in os-release, `VERSION` and `PRETTY_NAME`
+/// get the commit's version in place of BASE, and `OSTREE_VERSION` is
+/// appended — rpm-ostree's rule, applied to the file `/etc/os-release`
+/// finally names (usually `/usr/lib/os-release`).
+struct OSRelease {
+    var root: URL
+
+    func mutate(baseVersion: String, nextVersion: String?) throws -> [String] {
+        guard let nextVersion, !nextVersion.isEmpty else {
+            return ["mutate-os-release: ignored, the commit has no version"]
+        }
+        let path = try RootPath.resolve("etc/os-release", in: root)
+        let file = root.appendingPathComponent(path)
+        guard let contents = try? String(contentsOf: file, encoding: .utf8) else {
+            throw ComposeError(.postprocess, subject: "mutate-os-release",
+                               "cannot read /\(path) (what /etc/os-release names); which package should ship it?")
+        }
+        let mutated = Self.mutated(contents, baseVersion: baseVersion, nextVersion: nextVersion)
+        // Replace, never write through: the file may be a hardlink shared with another.
+        let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
+        try FileManager.default.removeItem(at: file)
+        guard FileManager.default.createFile(atPath: file.path, contents: Data(mutated.utf8),
+                                             attributes: [.posixPermissions: attributes[.posixPermissions] ?? 0o644]) else {
+            throw ComposeError(.postprocess, subject: "mutate-os-release", "cannot write /\(path)")
+        }
+        return ["mutate-os-release: /\(path): \(baseVersion) → \(nextVersion)"]
+    }
+
+    static func mutated(_ contents: String, baseVersion: String, nextVersion: String) -> String {
+        var result = ""
+        for line in contents.split(separator: "\n", omittingEmptySubsequences: true) {
+            if let prefix = ["VERSION=", "PRETTY_NAME="].first(where: { line.hasPrefix($0) }) {
+                result += prefix + line.dropFirst(prefix.count).replacingOccurrences(of: baseVersion, with: nextVersion)
+            } else {
+                result += line
+            }
+            result += "\n"
+        }
+        result += "OSTREE_VERSION=\(shellQuoted(nextVersion))\n"
+        return result
+    }
+
+    /// GLib's g_shell_quote: single quotes, with ' written as '\''.
+    static func shellQuoted(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

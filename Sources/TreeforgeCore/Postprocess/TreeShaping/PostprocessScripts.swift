@@ -1,0 +1,115 @@
+import Foundation
+
+/// `postprocess` (inline scripts, in the merged treefile's order: included
+/// files' first, as rpm-ostree concatenates them) and then
+/// `postprocess-script`. Each is written into the root, run there as `/`
+/// under the same confinement as scriptlets, and removed again — rpm-ostree's
+/// way. The top-level treefile's folder is readable inside at
+/// `/tmp/treefile` (`$TREEFORGE_TREEFILE_DIR`), on the sandbox's own /tmp,
+/// so nothing is left in the tree. Output goes to the build's log.
+struct PostprocessScripts {
+    var root: URL
+    var treefile: Treefile
+    var confinement: Confinement
+    var timeout: TimeInterval
+    var sourceDateEpoch: Int
+    /// Receives every script's output (appended).
+    var logFile: URL
+    var progress: ComposeProgress
+
+    static let treefileFolder = "/tmp/treefile"
+
+    struct Script {
+        /// How errors and the log name it.
+        var name: String
+        var contents: Data
+        /// Where it is written in the root while it runs.
+        var path: String
+    }
+
+    var scripts: [Script] {
+        var scripts = treefile.config.postprocess.enumerated().map { index, text in
+            Script(name: "postprocess script \(index + 1) of \(treefile.config.postprocess.count)", contents: Data(text.utf8),
+                   path: "usr/bin/treeforge-postprocess-inline-\(index)")
+        }
+        if let name = treefile.config.postprocessScript, let url = treefile.externalFile("postprocess-script", name) {
+            scripts.append(Script(name: "postprocess-script \(name)", contents: FileManager.default.contents(atPath: url.path) ?? Data(),
+                                  path: "usr/bin/treeforge-postprocess-script"))
+        }
+        return scripts
+    }
+
+    func run() throws -> [String] {
+        let scripts = scripts
+        guard !scripts.isEmpty else { return [] }
+        if case .unconfined(let reason?) = confinement {
+            progress.warning("postprocess scripts run unconfined (chroot only): bubblewrap cannot run here: \(reason)")
+        }
+        if !FileManager.default.fileExists(atPath: logFile.path) {
+            FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: logFile)
+        defer { try? log.close() }
+        log.seekToEndOfFile()
+        var lines: [String] = []
+        for script in scripts {
+            log.write(Data(">>> \(script.name)\n".utf8))
+            let file = root.appendingPathComponent(script.path)
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: file.path, contents: script.contents, attributes: [.posixPermissions: 0o755]) else {
+                throw ComposeError(.postprocess, subject: script.name, "cannot write the script into the tree at /\(script.path)")
+            }
+            defer { try? FileManager.default.removeItem(at: file) }
+            let start = Date()
+            let exit = try execute("/" + script.path, log: log)
+            switch exit {
+            case .exited(status: 0):
+                lines.append("\(script.name): ran in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
+            case .exited(let status):
+                throw ComposeError(.postprocess, subject: script.name, "the script failed (exit status \(status))",
+                                   details: tail() + ["(treefile: \(location(script)))"])
+            case .timedOut(let seconds):
+                throw ComposeError(.postprocess, subject: script.name,
+                                   "the script did not finish within \(Int(seconds)) s and was stopped (--scriptlet-timeout)",
+                                   details: tail())
+            }
+        }
+        return lines
+    }
+
+    private func execute(_ path: String, log: FileHandle) throws -> SupervisedExit {
+        switch confinement {
+        case .sandboxed(var sandbox):
+            sandbox.environment["TREEFORGE_TREEFILE_DIR"] = Self.treefileFolder
+            return try sandbox.run([path], inRoot: root,
+                                   readOnly: [Sandbox.Bind(source: treefile.directory, destination: Self.treefileFolder)],
+                                   timeout: timeout, log: log)
+        case .unconfined:
+            // No bind mounts without namespaces: the folder is copied in and removed after.
+            let copy = root.appendingPathComponent(String(Self.treefileFolder.dropFirst()))
+            let tmpExisted = FileManager.default.fileExists(atPath: copy.deletingLastPathComponent().path)
+            try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(at: copy)
+            try FileManager.default.copyItem(at: treefile.directory, to: copy)
+            defer {
+                try? FileManager.default.removeItem(at: tmpExisted ? copy : copy.deletingLastPathComponent())
+            }
+            var environment = Sandbox.environment(sourceDateEpoch: sourceDateEpoch)
+            environment["TREEFORGE_TREEFILE_DIR"] = Self.treefileFolder
+            let process = SupervisedProcess(arguments: ["/usr/sbin/chroot", root.path, path], environment: environment,
+                                            standardOutput: log, standardError: log)
+            return try process.run(timeout: timeout)
+        }
+    }
+
+    private func location(_ script: Script) -> String {
+        let key = script.path.hasSuffix("-script") ? "postprocess-script" : "postprocess"
+        return treefile.config.locations[key]?.description ?? treefile.path.path
+    }
+
+    /// The end of what the scripts printed, for the error.
+    private func tail(lines: Int = 20) -> [String] {
+        guard let text = try? String(contentsOf: logFile, encoding: .utf8) else { return [] }
+        return Array(text.split(separator: "\n").suffix(lines).map(String.init))
+    }
+}

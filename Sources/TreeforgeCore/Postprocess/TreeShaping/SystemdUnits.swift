@@ -1,0 +1,149 @@
+import Foundation
+
+/// `units` and `default-target`: the symlinks `systemctl enable` and
+/// `systemctl set-default` would make, written without running systemctl.
+///
+/// A unit is enabled from its `[Install]` section (`WantedBy=`,
+/// `RequiredBy=`, `UpheldBy=`, `Alias=`, `Also=`, `DefaultInstance=` for
+/// templates). A unit with no `[Install]` section goes into
+/// `multi-user.target.wants`, which is what rpm-ostree does for every unit.
+struct SystemdUnits {
+    var root: URL
+
+    /// Where units are looked for, in systemd's order of precedence for the
+    /// admin and vendor directories.
+    static let unitDirectories = ["etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system"]
+    static let enableDirectory = "etc/systemd/system"
+
+    func enable(_ units: [String]) throws -> [String] {
+        var log: [String] = []
+        var done = Set<String>()
+        var pending = units
+        while !pending.isEmpty {
+            let unit = pending.removeFirst()
+            guard done.insert(unit).inserted else { continue }
+            let file = try unitFile(for: unit)
+            let install = try InstallSection(parsing: root.appendingPathComponent(try RootPath.resolve(file, in: root)))
+            var name = unit
+            if unit.contains("@.") {
+                // A bare template ("getty@.service") is enabled with its DefaultInstance.
+                guard let instance = install.defaultInstance else {
+                    throw ComposeError(.postprocess, subject: "units: \(unit)",
+                                       "\(unit) is a template with no DefaultInstance=; name an instance, such as \(unit.replacingOccurrences(of: "@.", with: "@name."))")
+                }
+                name = unit.replacingOccurrences(of: "@.", with: "@\(instance).")
+            }
+            let target = "/" + file
+            var links: [(String, String)] = []
+            for wanted in install.wantedBy { links.append(("\(Self.enableDirectory)/\(wanted).wants/\(name)", target)) }
+            for required in install.requiredBy { links.append(("\(Self.enableDirectory)/\(required).requires/\(name)", target)) }
+            for upheld in install.upheldBy { links.append(("\(Self.enableDirectory)/\(upheld).upholds/\(name)", target)) }
+            for alias in install.alias { links.append(("\(Self.enableDirectory)/\(alias)", target)) }
+            pending += install.also
+            if !install.present {
+                links.append(("\(Self.enableDirectory)/multi-user.target.wants/\(name)", target))
+            }
+            for (link, destination) in links {
+                try makeSymlink(link, to: destination, for: unit)
+                log.append("units: \(unit): /\(link) → \(destination)")
+            }
+        }
+        return log
+    }
+
+    func setDefaultTarget(_ target: String) throws -> [String] {
+        let link = "usr/lib/systemd/system/default.target"
+        let path = root.appendingPathComponent(link).path
+        if (try? FileManager.default.attributesOfItem(atPath: path)) != nil || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
+            try FileManager.default.removeItem(atPath: path)
+        }
+        try makeSymlink(link, to: target, for: target, key: "default-target")
+        return ["default-target: /\(link) → \(target)"]
+    }
+
+    /// The unit's file: for an instance ("getty@tty1.service") its template.
+    private func unitFile(for unit: String) throws -> String {
+        var candidates = [unit]
+        if let at = unit.firstIndex(of: "@"), let dot = unit.lastIndex(of: "."), at < dot {
+            candidates.append(String(unit[...at]) + String(unit[dot...]))
+        }
+        for name in candidates {
+            for directory in Self.unitDirectories {
+                let relative = directory + "/" + name
+                let resolved = try RootPath.resolve(relative, in: root)
+                if FileManager.default.fileExists(atPath: root.appendingPathComponent(resolved).path) {
+                    // Link to the unit where systemd looks for it, not through /lib.
+                    let canonical = directory == "lib/systemd/system" ? "usr/lib/systemd/system/\(name)" : relative
+                    return canonical
+                }
+            }
+        }
+        throw ComposeError(.postprocess, subject: "units: \(unit)",
+                           "no unit file \(candidates.joined(separator: " or ")) in the tree (looked in /\(Self.unitDirectories.joined(separator: ", /"))); is the package that ships it in the treefile?")
+    }
+
+    private func makeSymlink(_ link: String, to destination: String, for unit: String, key: String = "units") throws {
+        let url = root.appendingPathComponent(link)
+        let files = FileManager.default
+        if let existing = try? files.destinationOfSymbolicLink(atPath: url.path) {
+            if existing == destination { return }
+            throw ComposeError(.postprocess, subject: "\(key): \(unit)", "/\(link) already exists and points to \(existing), not \(destination)")
+        }
+        if files.fileExists(atPath: url.path) {
+            throw ComposeError(.postprocess, subject: "\(key): \(unit)", "/\(link) already exists and is not a symlink")
+        }
+        try files.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                  attributes: [.posixPermissions: 0o755])
+        try files.createSymbolicLink(atPath: url.path, withDestinationPath: destination)
+    }
+}
+
+/// A unit file's `[Install]` section.
+struct InstallSection {
+    var present = false
+    var wantedBy: [String] = []
+    var requiredBy: [String] = []
+    var upheldBy: [String] = []
+    var alias: [String] = []
+    var also: [String] = []
+    var defaultInstance: String?
+
+    init(parsing file: URL) throws {
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+            throw ComposeError(.postprocess, subject: file.lastPathComponent, "cannot read the unit file")
+        }
+        var inInstall = false
+        var pendingLine = ""
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = pendingLine + rawLine.trimmingCharacters(in: .whitespaces)
+            pendingLine = ""
+            if line.hasSuffix("\\") {
+                pendingLine = String(line.dropLast()) + " "
+                continue
+            }
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("[") {
+                inInstall = line == "[Install]"
+                if inInstall { present = true }
+                continue
+            }
+            guard inInstall, let equals = line.firstIndex(of: "=") else { continue }
+            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
+            line = String(line[line.index(after: equals)...])
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            switch key {
+            case "WantedBy": wantedBy += words
+            case "RequiredBy": requiredBy += words
+            case "UpheldBy": upheldBy += words
+            case "Alias": alias += words
+            case "Also": also += words
+            case "DefaultInstance": defaultInstance = words.first
+            default: continue
+            }
+        }
+        // An [Install] section that names nothing is, to systemctl, no install config.
+        if wantedBy.isEmpty && requiredBy.isEmpty && upheldBy.isEmpty && alias.isEmpty && also.isEmpty {
+            present = false
+        }
+    }
+}

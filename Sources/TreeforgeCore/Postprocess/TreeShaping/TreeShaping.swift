@@ -1,0 +1,102 @@
+import Foundation
+
+/// The treefile keys that shape an installed root, applied in rpm-ostree's
+/// order: first what rpm-ostree does while importing packages
+/// (`remove-from-packages`, `readonly-executables`), then its
+/// `compose_postprocess` sequence (`units`, `default-target`,
+/// `mutate-os-release`, `remove-files`, `add-files`, then the `postprocess`
+/// scripts and `postprocess-script`).
+///
+/// It runs on the root exactly as librpm left it — `/etc` still at `/etc`,
+/// the rpmdb where the install put it — before the OSTree layout rules move
+/// things into place; rpm-ostree gets the same result by moving `/usr/etc`
+/// back to `/etc` around these steps.
+public struct TreeShaping {
+    public var root: URL
+    public var treefile: Treefile
+    /// The rpmdb's path inside the root.
+    public var databasePath: String
+    /// The version the commit will get (for `mutate-os-release`).
+    public var version: String?
+    /// How postprocess scripts run: as scriptlets do (`--sandbox`).
+    public var confinement = Confinement.unconfined(reason: nil)
+    /// Seconds a postprocess script may run (`--scriptlet-timeout`).
+    public var scriptTimeout = Installer.defaultScriptletTimeout
+    public var sourceDateEpoch = Installer.sourceDateEpoch(startedAt: Date())
+    /// Where postprocess scripts' output goes.
+    public var scriptLog: URL
+    public var progress: ComposeProgress
+
+    public init(root: URL, treefile: Treefile, databasePath: String, version: String?, scriptLog: URL, progress: ComposeProgress) {
+        self.root = root
+        self.treefile = treefile
+        self.databasePath = databasePath
+        self.version = version
+        self.scriptLog = scriptLog
+        self.progress = progress
+    }
+
+    /// Applies every key the treefile sets; returns what was done, one line
+    /// per change, for the build log.
+    public func run() throws -> [String] {
+        let config = treefile.config
+        var log: [String] = []
+        if !config.removeFromPackages.isEmpty {
+            log += try PackageFileRemoval(root: root, databasePath: databasePath, progress: progress)
+                .apply(config.removeFromPackages)
+        }
+        if config.readonlyExecutables {
+            log += try ReadonlyExecutables.apply(root: root)
+        }
+        if !config.units.isEmpty {
+            log += try SystemdUnits(root: root).enable(config.units)
+        }
+        if let target = config.defaultTarget {
+            log += try SystemdUnits(root: root).setDefaultTarget(target)
+        }
+        if let base = config.mutateOsRelease {
+            log += try OSRelease(root: root).mutate(baseVersion: base, nextVersion: version)
+        }
+        let files = TreefileFiles(root: root, treefile: treefile)
+        log += try files.remove(config.removeFiles)
+        log += try files.add(config.addFiles)
+        log += try PostprocessScripts(root: root, treefile: treefile, confinement: confinement, timeout: scriptTimeout,
+                                      sourceDateEpoch: sourceDateEpoch, logFile: scriptLog, progress: progress).run()
+        return log
+    }
+}
+
+/// Paths inside a root that is not the running system's.
+enum RootPath {
+    /// `path` made relative to the root: leading slashes dropped.
+    static func relative(_ path: String) -> String {
+        String(path.drop { $0 == "/" })
+    }
+
+    /// Follows symlinks inside `root` (absolute targets are taken relative
+    /// to the root, as a chroot would see them); returns the root-relative
+    /// path of what `path` finally names, which need not exist.
+    static func resolve(_ path: String, in root: URL, hops: Int = 40) throws -> String {
+        var components = relative(path).split(separator: "/").map(String.init)
+        var resolved: [String] = []
+        var remaining = hops
+        while !components.isEmpty {
+            let component = components.removeFirst()
+            if component == "." || component.isEmpty { continue }
+            if component == ".." { _ = resolved.popLast(); continue }
+            let candidate = (resolved + [component]).joined(separator: "/")
+            let full = root.appendingPathComponent(candidate).path
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: full) {
+                remaining -= 1
+                guard remaining > 0 else {
+                    throw ComposeError(.postprocess, subject: "/" + relative(path), "too many levels of symbolic links inside the tree")
+                }
+                if target.hasPrefix("/") { resolved = [] }
+                components = target.split(separator: "/").map(String.init) + components
+            } else {
+                resolved.append(component)
+            }
+        }
+        return resolved.joined(separator: "/")
+    }
+}
