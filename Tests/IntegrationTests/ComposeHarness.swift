@@ -17,9 +17,10 @@ struct ComposeHarness {
     var database: URL { dir.path("repo.builds.sqlite") }
 
     /// A treefile asking for `packages` from `repository` (default: the fixtures).
-    func treefile(_ packages: [String], repository: URL? = nil, extra: String = "", in folder: String = "tf") throws -> URL {
+    func treefile(_ packages: [String], repository: URL? = nil, repoOptions: String = "gpgcheck=0", extra: String = "",
+                  in folder: String = "tf") throws -> URL {
         try FixtureTreefile.write(packages: packages, ref: ref, repository: repository ?? Fixtures.repository(),
-                                  extra: extra, in: dir.path(folder))
+                                  repoOptions: repoOptions, extra: extra, in: dir.path(folder))
     }
 
     /// A compose; its scratch folder lives in the test's temporary folder

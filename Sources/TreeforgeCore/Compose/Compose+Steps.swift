@@ -13,6 +13,7 @@ extension Compose {
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
         var installer = Installer(helperExecutable: options.helperExecutable, workdir: destination)
         installer.documentation = plan.treefile.config.documentation
+        installer.installLanguages = plan.treefile.config.installLangs
         let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
         _ = try timer.time(.postprocess) {
             try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)

@@ -185,6 +185,7 @@ public final class Compose {
         workdir = scratch
         var installer = Installer(helperExecutable: options.helperExecutable, workdir: scratch)
         installer.documentation = plan.treefile.config.documentation
+        installer.installLanguages = plan.treefile.config.installLangs
         let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
         if let log = try? String(contentsOf: installer.logFile, encoding: .utf8), !log.isEmpty {
             try store.setLog(buildID, stage: .install, text: log)

@@ -14,6 +14,9 @@ public struct Installer {
     public var databasePath = InstallPlan.defaultDatabasePath
     /// Install files marked as documentation (treefile `documentation`).
     public var documentation = true
+    /// Languages whose `%lang()` files are installed (treefile
+    /// `install-langs`); empty: all.
+    public var installLanguages: [String] = []
 
     /// librpm's messages and every scriptlet's output.
     public var logFile: URL { workdir.appendingPathComponent("install.log") }
@@ -29,11 +32,7 @@ public struct Installer {
             throw ComposeError(.install, subject: root.path,
                                "installing needs root: librpm chroots into the new root to run scriptlets and sets file owners")
         }
-        let signed = set.repos.filter(\.gpgcheck).map(\.id)
-        if let package = set.packages.first(where: { signed.contains($0.repository) }) {
-            throw ComposeError(.install, subject: "repo \(package.repository)",
-                               "the repository asks for signature checks (gpgcheck=1), which treeforge does not perform yet; set gpgcheck=0 in its .repo file to install without them")
-        }
+        let packages = try Self.planPackages(set)
         try verifyFiles(set.packages)
         if let leftover = try? FileManager.default.contentsOfDirectory(atPath: root.path), !leftover.isEmpty {
             throw ComposeError(.install, subject: root.path, "the root to install into is not empty")
@@ -41,7 +40,7 @@ public struct Installer {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let plan = InstallPlan(
             root: root.path, databasePath: databasePath, documentation: documentation,
-            packages: set.packages.map { .init(path: $0.path, nevra: $0.nevra) })
+            installLanguages: installLanguages, packages: packages)
         let planFile = workdir.appendingPathComponent("install-plan.json")
         try JSONEncoder().encode(plan).write(to: planFile)
 

@@ -23,11 +23,18 @@ public enum RPMTransactionChild {
         }
         do {
             let plan = try JSONDecoder().decode(InstallPlan.self, from: Data(contentsOf: URL(fileURLWithPath: planPath)))
-            try RPMConfiguration.load(databasePath: plan.databasePath)
+            // rpm-ostree's form of `install-langs`: colon-separated, unset when empty.
+            let languages = plan.installLanguages.isEmpty ? [:] : ["_install_langs": plan.installLanguages.joined(separator: ":")]
+            try RPMConfiguration.load(databasePath: plan.databasePath, extraMacros: languages)
             let transaction = try RPMTransaction(root: plan.root)
             transaction.excludeDocumentation = !plan.documentation
             try transaction.initializeDatabase()
+            var signatures = SignatureChecker()
             for package in plan.packages {
+                if let failure = signatures.check(package) {
+                    emit(failure)
+                    return 1
+                }
                 do {
                     try transaction.addInstall(path: package.path)
                 } catch let error as RPMError {
