@@ -74,7 +74,9 @@ struct ComposeHarness {
         let commitsBefore = commitObjectCount()
         let result = try compose(treefile)
         #expect(result.status != 0, sourceLocation: sourceLocation)
-        #expect(result.stderr.hasPrefix("error: \(stage): "), "stderr: \(result.stderr)", sourceLocation: sourceLocation)
+        // Progress lines for the stages that finished come first.
+        let errorLine = result.stderr.split(separator: "\n").first { $0.hasPrefix("error: ") } ?? ""
+        #expect(errorLine.hasPrefix("error: \(stage): "), "stderr: \(result.stderr)", sourceLocation: sourceLocation)
         for text in mentions {
             #expect(result.stderr.contains(text), "missing \(text) in: \(result.stderr)", sourceLocation: sourceLocation)
         }
