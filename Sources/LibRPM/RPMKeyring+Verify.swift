@@ -5,7 +5,7 @@ import Foundation
 public enum RPMSignatureVerdict: Sendable, Equatable {
     /// Signed by a key in the keyring, and the signature holds.
     case valid(keyID: String)
-    /// The package carries no OpenPGP signature.
+    /// The package carries no OpenPGP header signature.
     case unsigned
     /// Signed by a key the keyring does not hold (librpm's NOKEY).
     case unknownKey(keyID: String)
@@ -51,11 +51,12 @@ extension RPMKeyring {
         }
     }
 
-    /// The issuer key id of the package's OpenPGP signature: the header-only
-    /// ones rpmsign writes (RSA, and DSA which also holds EdDSA), else the
-    /// legacy header+payload ones; nil when unsigned.
+    /// The issuer key id of the package's header signature (RSA, or DSA
+    /// which also holds EdDSA: what rpmsign has written since rpm 4.1); nil
+    /// when there is none. Legacy header+payload-only signatures count as
+    /// none: reading the header does not verify them.
     static func signer(of header: Header) -> String? {
-        for tag in [RPMTAG_RSAHEADER, RPMTAG_DSAHEADER, RPMTAG_SIGGPG, RPMTAG_SIGPGP] {
+        for tag in [RPMTAG_RSAHEADER, RPMTAG_DSAHEADER] {
             let data = rpmtdNew()!
             defer { rpmtdFree(data) }
             guard headerGet(header, rpmTagVal(tag.rawValue), data, headerGetFlags(HEADERGET_MINMEM.rawValue)) != 0 else { continue }
