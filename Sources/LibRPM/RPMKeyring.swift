@@ -19,13 +19,11 @@ public final class RPMKeyring {
     /// may hold several `-----BEGIN PGP PUBLIC KEY BLOCK-----` blocks, and a
     /// block several certificates, as `rpmkeys --import` accepts.
     public func addKeys(fromArmoredFile path: String) throws {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
+        guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
-            throw RPMError(function: "read", package: nil, message: "the key file \(path) \(reason)")
+            throw RPMError(function: "read", message: "the key file \(path) \(reason)")
         }
+        let text = String(decoding: data, as: UTF8.self)
         let blocks = text.components(separatedBy: "-----BEGIN PGP ").dropFirst().map { "-----BEGIN PGP " + $0 }
         guard !blocks.isEmpty else {
             throw RPMError(function: "pgpParsePkts", message: "the key file \(path) holds no ASCII-armored OpenPGP block")

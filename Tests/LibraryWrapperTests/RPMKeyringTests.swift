@@ -67,5 +67,10 @@ import TestSupport
         #expect(error.message.contains("not-a-key.asc holds no ASCII-armored OpenPGP block"))
         let missing = try #require(throws: RPMError.self) { try RPMKeyring().addKeys(fromArmoredFile: dir.path("absent.asc").path) }
         #expect(missing.message.contains("absent.asc does not exist"))
+        // A binary (dearmored) key: gpg --export without --armor.
+        let binary = dir.path("binary.gpg")
+        try Command.check(["gpg", "--batch", "--homedir", key.home.url.path, "--output", binary.path, "--export", key.keyID])
+        let notArmored = try #require(throws: RPMError.self) { try RPMKeyring().addKeys(fromArmoredFile: binary.path) }
+        #expect(notArmored.message.contains("binary.gpg holds no ASCII-armored OpenPGP block"))
     }
 }
