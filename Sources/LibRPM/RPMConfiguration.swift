@@ -15,6 +15,9 @@ public enum RPMConfiguration {
         }
         var macros = extraMacros
         macros["_dbpath"] = databasePath
+        // The transaction requires valid digests only, whatever the host's
+        // configuration: signatures are checked per repository beforehand.
+        macros["_pkgverify_level"] = "digest"
         for (name, value) in macros.sorted(by: { $0.key < $1.key }) {
             rpmPushMacro(nil, name, nil, value, RMIL_CMDLINE)
         }

@@ -31,8 +31,10 @@ public final class RPMTransaction {
             rpmtsFree(ts)
             throw RPMError(function: "rpmtsSetRootDir", message: "invalid root directory \(root)")
         }
-        // Digests are always checked; signature policy is the repo's gpgcheck
-        // (not yet acted on: unsigned fixture and demo repos).
+        // Digests are always checked. Signatures are a per-repository policy
+        // (gpgcheck, with that repository's keys only), checked before a
+        // package is added (`RPMKeyring.verify`), not against one keyring
+        // for the whole transaction.
         _ = rpmtsSetVSFlags(ts, CRPM_VSF_MASK_NOSIGNATURES)
     }
 

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import TreeforgeCore
 
-/// How the CLI talks to people: progress on stderr only when it is a
-/// terminal, results on stdout, errors on stderr.
+/// How the CLI talks to people: progress on stderr (redrawn in place on a
+/// terminal, plain lines when piped), results on stdout, errors on stderr.
 struct TerminalOutput {
     let progress: ComposeProgress
 
@@ -70,8 +70,10 @@ struct TerminalOutput {
     }
 }
 
-/// Per-stage and per-package progress on a terminal, redrawn in place;
-/// when stderr is not a terminal, only warnings.
+/// Per-stage and per-package progress on stderr: on a terminal one status
+/// line redrawn in place; when stderr is a pipe or a file (CI logs, the
+/// server's captured output), one plain line per package and per finished
+/// stage, without carriage returns or escape codes.
 final class TerminalProgress: ComposeProgress {
     let interactive: Bool
 
@@ -79,17 +81,26 @@ final class TerminalProgress: ComposeProgress {
 
     private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 
+    /// On a terminal, replaces the status line; otherwise a line of its own.
+    private func status(_ text: String, final: Bool = false) {
+        if interactive {
+            write("\u{1B}[2K\r\(text)\(final ? "\n" : "")")
+        } else {
+            write("\(text)\n")
+        }
+    }
+
     func stageStarted(_ stage: Stage) {
-        if interactive { write("\u{1B}[2K\r\(stage)…") }
+        if interactive { status("\(stage)…") }
     }
 
     func stageFinished(_ stage: Stage, seconds: Double) {
-        if interactive { write("\u{1B}[2K\r\(stage) done in \(TerminalOutput.seconds(seconds))\n") }
+        status("\(stage) done in \(TerminalOutput.seconds(seconds))", final: true)
     }
 
     func installing(_ nevra: String, index: Int, total: Int) {
-        if interactive { write("\u{1B}[2K\rinstall [\(index)/\(total)] \(nevra)") }
+        status("install [\(index)/\(total)] \(nevra)")
     }
 
-    func warning(_ message: String) { write((interactive ? "\u{1B}[2K\r" : "") + "warning: \(message)\n") }
+    func warning(_ message: String) { status("warning: \(message)", final: true) }
 }

@@ -17,9 +17,10 @@ struct ComposeHarness {
     var database: URL { dir.path("repo.builds.sqlite") }
 
     /// A treefile asking for `packages` from `repository` (default: the fixtures).
-    func treefile(_ packages: [String], repository: URL? = nil, extra: String = "", in folder: String = "tf") throws -> URL {
+    func treefile(_ packages: [String], repository: URL? = nil, repoOptions: String = "gpgcheck=0", extra: String = "",
+                  in folder: String = "tf") throws -> URL {
         try FixtureTreefile.write(packages: packages, ref: ref, repository: repository ?? Fixtures.repository(),
-                                  extra: extra, in: dir.path(folder))
+                                  repoOptions: repoOptions, extra: extra, in: dir.path(folder))
     }
 
     /// A compose; its scratch folder lives in the test's temporary folder
@@ -73,7 +74,9 @@ struct ComposeHarness {
         let commitsBefore = commitObjectCount()
         let result = try compose(treefile)
         #expect(result.status != 0, sourceLocation: sourceLocation)
-        #expect(result.stderr.hasPrefix("error: \(stage): "), "stderr: \(result.stderr)", sourceLocation: sourceLocation)
+        // Progress lines for the stages that finished come first.
+        let errorLine = result.stderr.split(separator: "\n").first { $0.hasPrefix("error: ") } ?? ""
+        #expect(errorLine.hasPrefix("error: \(stage): "), "stderr: \(result.stderr)", sourceLocation: sourceLocation)
         for text in mentions {
             #expect(result.stderr.contains(text), "missing \(text) in: \(result.stderr)", sourceLocation: sourceLocation)
         }

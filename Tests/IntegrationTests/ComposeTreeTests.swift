@@ -18,8 +18,17 @@ struct ComposeTreeTests {
         for stage in ["load", "resolve", "install", "postprocess", "commit", "record"] {
             #expect(result.stdout.contains("\(stage) "), "no time for \(stage)")
         }
-        // Piped output is quiet: nothing but the summary, no progress on stderr.
-        #expect(result.stderr.isEmpty)
+        // Piped progress: plain lines, one per package and one per stage.
+        let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+        #expect(!result.stderr.contains("\r") && !result.stderr.contains("\u{1B}"), "\(result.stderr.debugDescription)")
+        let installs = lines.filter { $0.hasPrefix("install [") }
+        #expect(installs.map { $0.split(separator: " ")[1] } == (1...8).map { "[\($0)/8]" }, "\(installs)")
+        #expect(installs.map { String($0.split(separator: " ")[2]) }.sorted() == Fixtures.defaultSet)
+        let stages = lines.filter { !$0.hasPrefix("install [") }
+        #expect(stages.map { String($0.split(separator: " ")[0]) } == ["load", "resolve", "download", "install", "postprocess", "commit", "publish", "record"],
+                "\(stages)")
+        #expect(stages.allSatisfy { $0.range(of: #"^[a-z]+ done in \d+\.\d\ds$"#, options: .regularExpression) != nil }, "\(stages)")
+        #expect(lines.firstIndex(of: installs.last ?? "") ?? 0 < lines.firstIndex { $0.hasPrefix("install done") } ?? 0)
 
         try Oracle.ostree(harness.repo, ["fsck"])
         let log = try Oracle.ostree(harness.repo, ["log", harness.ref])

@@ -28,6 +28,27 @@ struct TreefileOptionsTests {
         #expect(try Oracle.ostree(withDocs.repo, ["ls", "-R", withDocs.ref, "/usr/share"]).contains("/usr/share/doc/fixture-app/README"))
     }
 
+    /// librpm's `%_install_langs` = "de": the German and the unmarked file
+    /// are installed, the French one is not (rpm records it as not installed).
+    @Test func installLangsKeepsOnlyTheListedLanguages() throws {
+        let harness = try ComposeHarness("langs")
+        try harness.composeOK(try harness.treefile(["fixture-langs"], extra: "install-langs:\n  - de\n"))
+        let listing = try Oracle.ostree(harness.repo, ["ls", "-R", harness.ref, "/usr/share/fixture-langs"])
+        #expect(listing.contains("/usr/share/fixture-langs/neutral"))
+        #expect(listing.contains("/usr/share/fixture-langs/greeting.de"))
+        #expect(!listing.contains("/usr/share/fixture-langs/greeting.fr"), "\(listing)")
+        let checkout = harness.dir.path("checkout")
+        try Oracle.ostree(harness.repo, ["checkout", "-U", harness.ref, checkout.path])
+        let states = try Command.check(["rpm", "--root", checkout.path, "--dbpath", "/usr/lib/sysimage/rpm", "-q", "--qf",
+                                        "[%{FILESTATES:fstate} %{FILENAMES}\n]", "fixture-langs"])
+        #expect(states.contains("not installed /usr/share/fixture-langs/greeting.fr"), "\(states)")
+
+        let allLanguages = try ComposeHarness("langs")
+        try allLanguages.composeOK(try allLanguages.treefile(["fixture-langs"]))
+        #expect(try Oracle.ostree(allLanguages.repo, ["ls", "-R", allLanguages.ref, "/usr/share/fixture-langs"])
+            .contains("/usr/share/fixture-langs/greeting.fr"))
+    }
+
     @Test func settingsNotActedOnStopTheCompose() throws {
         let harness = try ComposeHarness("unsupported")
         try harness.composeOK(try harness.treefile(["fixture-oldtool"], in: "good"))

@@ -78,17 +78,19 @@ public final class TemporaryDirectory: @unchecked Sendable {
 }
 
 /// Writes a treefile and its `.repo` file into a folder, asking for
-/// `packages` from `repository`.
+/// `packages` from `repository`; `repoOptions` are the `.repo` section's
+/// further lines.
 public enum FixtureTreefile {
     @discardableResult
     public static func write(packages: [String], ref: String = "fixture/x86_64/test", repository: URL,
-                             repoID: String = "fixtures", extra: String = "", in folder: URL) throws -> URL {
+                             repoID: String = "fixtures", repoOptions: String = "gpgcheck=0", extra: String = "",
+                             in folder: URL) throws -> URL {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try """
             [\(repoID)]
             name=treeforge test fixtures
             baseurl=file://\(repository.path)
-            gpgcheck=0
+            \(repoOptions)
 
             """.write(to: folder.appendingPathComponent("fixtures.repo"), atomically: true, encoding: .utf8)
         // rpm-ostree splits entries on whitespace; quotes keep a query whole.

@@ -21,6 +21,30 @@ public final class ThrowawayGPGKey: @unchecked Sendable {
         try Command.check(gpg + ["--armor", "--output", publicKey.path, "--export", keyID])
     }
 
+    /// The key's 16-hex-digit id (the fingerprint's tail), lowercase as
+    /// `rpm -qi` prints it.
+    public var longKeyID: String { String(keyID.suffix(16)).lowercased() }
+
+    /// Signs RPM files in place with `rpmsign --addsign`, using only this
+    /// home (rpm's default `%__gpg` on Debian names gpg2, which is absent).
+    public func signRPMs(_ files: [URL]) throws {
+        try Command.check(["rpmsign", "--define", "_gpg_name \(keyID)", "--define", "_gpg_path \(home.url.path)",
+                           "--define", "__gpg /usr/bin/gpg", "--addsign"] + files.map(\.path))
+    }
+
+    /// Flips one bit of a signed RPM's header signature (the EdDSA or RSA
+    /// value itself), so the signature no longer matches the header.
+    public static func damageSignature(of file: URL) throws {
+        let hex = try Command.check(["rpm", "-qp", "--qf", "%|DSAHEADER?{%{DSAHEADER}}:{%{RSAHEADER}}|", file.path])
+        let blob = Data(stride(from: 0, to: hex.count - 1, by: 2).compactMap {
+            UInt8(hex.dropFirst($0).prefix(2), radix: 16)
+        })
+        var bytes = try Data(contentsOf: file)
+        guard blob.count > 8, let range = bytes.range(of: blob) else { throw FixtureError("\(file.path) carries no header signature") }
+        bytes[range.upperBound - 3] ^= 0x01
+        try bytes.write(to: file)
+    }
+
     deinit {
         _ = try? Command.run(["gpgconf", "--homedir", home.url.path, "--kill", "all"])
     }

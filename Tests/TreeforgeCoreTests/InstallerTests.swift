@@ -44,6 +44,27 @@ import LibSolv
         }
     }
 
+    @Test func thePlanCarriesKeysOnlyForPackagesOfGpgcheckRepositories() throws {
+        func package(_ name: String, _ repo: String) -> ResolvedPackage {
+            ResolvedPackage(info: PackageInfo(name: name, epoch: "", version: "1", release: "1", arch: "noarch", repository: repo,
+                                              location: "\(name).rpm", checksumType: nil, checksum: nil, downloadSize: 1, installSize: 1),
+                            path: "/r/\(name).rpm")
+        }
+        let repos = [RepoState(id: "signed", path: "/s", packageCount: 1, gpgcheck: true, gpgkeys: ["/keys/a.asc", "/keys/b.asc"]),
+                     RepoState(id: "plain", path: "/p", packageCount: 1)]
+        let planned = try Installer.planPackages(ResolvedSet(packages: [package("a", "signed"), package("b", "plain")], repos: repos))
+        #expect(planned.map(\.repository) == ["signed", "plain"])
+        #expect(planned[0].signatureKeys == ["/keys/a.asc", "/keys/b.asc"])
+        #expect(planned[1].signatureKeys == nil)
+
+        let keyless = [RepoState(id: "signed", path: "/s", packageCount: 1, gpgcheck: true)]
+        let error = try #require(throws: ComposeError.self) {
+            try Installer.planPackages(ResolvedSet(packages: [package("a", "signed")], repos: keyless))
+        }
+        #expect(error.subject == "repo signed")
+        #expect(error.message.contains("gpgcheck=1") && error.message.contains("a-1-1.noarch"))
+    }
+
     @Test func corruptFileIsCaughtBeforeLibrpmSeesIt() throws {
         let dir = try TemporaryDirectory("installer")
         let file = try dir.write("p.rpm", "not the rpm the metadata describes")

@@ -57,7 +57,7 @@ import TestSupport
             excludepkgs=kernel*, foo bar
             includepkgs=
             gpgcheck=1
-            gpgkey=file:///etc/pki/a.gpg file:///etc/pki/b.gpg
+            gpgkey=file:///etc/pki/a.gpg https://example.invalid/keys/b.gpg,keys/c.asc
             """)
         let repo = try #require(try reader.definitions(in: dir.url)["remote"])
         #expect(repo.baseURL.absoluteString == "https://example.invalid/40/repo/")
@@ -65,7 +65,9 @@ import TestSupport
         #expect(repo.priority == 10 && repo.cost == 500)
         #expect(repo.excludePackages == ["kernel*", "foo", "bar"])
         #expect(repo.includePackages.isEmpty)
-        #expect(repo.gpgkeys == ["file:///etc/pki/a.gpg", "file:///etc/pki/b.gpg"])
+        #expect(repo.gpgkeys.map(\.absoluteString) == [
+            "file:///etc/pki/a.gpg", "https://example.invalid/keys/b.gpg", dir.path("keys/c.asc").standardizedFileURL.absoluteString,
+        ])
     }
 
     @Test func rejectsANonNumericPriority() throws {

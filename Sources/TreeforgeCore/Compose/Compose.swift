@@ -211,6 +211,7 @@ public final class Compose {
     func makeInstaller(_ plan: ComposePlan, workdir: URL) -> Installer {
         var installer = Installer(helperExecutable: options.helperExecutable, workdir: workdir)
         installer.documentation = plan.treefile.config.documentation
+        installer.installLanguages = plan.treefile.config.installLangs
         installer.sandboxMode = options.sandbox
         installer.scriptletTimeout = options.scriptletTimeout
         installer.sourceDateEpoch = Installer.sourceDateEpoch(startedAt: startedAt)

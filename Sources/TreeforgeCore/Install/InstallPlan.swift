@@ -6,6 +6,12 @@ public struct InstallPlan: Codable, Sendable {
     public struct Package: Codable, Sendable {
         public var path: String
         public var nevra: String
+        /// The repository it comes from, for error messages.
+        public var repository: String = ""
+        /// Its repository's `gpgkey=` files when the repository asks for
+        /// signature checks (`gpgcheck=1`): the package must carry a valid
+        /// signature by one of these keys. Nil: no signature check.
+        public var signatureKeys: [String]?
     }
 
     public var root: String
@@ -13,6 +19,9 @@ public struct InstallPlan: Codable, Sendable {
     public var databasePath: String
     /// False leaves out files marked %doc (treefile `documentation: false`).
     public var documentation: Bool
+    /// Languages whose `%lang()` files are installed (librpm's
+    /// `%_install_langs`); empty: all of them.
+    public var installLanguages: [String] = []
     public var packages: [Package]
     /// Folders the sandbox mounts API filesystems on (`/dev`, `/proc`, `/tmp`);
     /// the child reports the rpmdb's metadata for those a package owns, which

@@ -9,7 +9,7 @@ extension Installer {
         var timedOut: ScriptletWatch.Running?
     }
 
-    func runChild(planFile: URL, packages: [ResolvedPackage], confinement: Confinement,
+    func runChild(planFile: URL, packages: [ResolvedPackage], keyFiles: [String], confinement: Confinement,
                   progress: ComposeProgress) throws -> ChildRun {
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
@@ -19,10 +19,12 @@ extension Installer {
         let environment: [String: String]
         switch confinement {
         case .sandboxed(let sandbox):
-            // The plan, the packages and the executable stay readable even
-            // when they live under the host's /tmp, which the sandbox hides.
+            // The plan, the packages, the repositories' signing keys and the
+            // executable stay readable even when they live under the host's
+            // /tmp, which the sandbox hides.
             let readable = [planFile, helperExecutable.deletingLastPathComponent()]
                 + packages.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent() }
+                + keyFiles.map { URL(fileURLWithPath: $0) }
             arguments = sandbox.arguments(writingInto: root, readable: readable, command: command)
             environment = [:]
             log.write(Data("treeforge: scriptlets run under bubblewrap: no network, fresh /dev /proc /tmp, SOURCE_DATE_EPOCH=\(sourceDateEpoch)\n".utf8))

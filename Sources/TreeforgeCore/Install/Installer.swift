@@ -30,6 +30,10 @@ public struct Installer {
         ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int($0) } ?? Int(startedAt.timeIntervalSince1970)
     }
 
+    /// Languages whose `%lang()` files are installed (treefile
+    /// `install-langs`); empty: all.
+    public var installLanguages: [String] = []
+
     /// librpm's messages and every scriptlet's output.
     public var logFile: URL { workdir.appendingPathComponent("install.log") }
 
@@ -44,11 +48,7 @@ public struct Installer {
             throw ComposeError(.install, subject: root.path,
                                "installing needs root: librpm chroots into the new root to run scriptlets and sets file owners")
         }
-        let signed = set.repos.filter(\.gpgcheck).map(\.id)
-        if let package = set.packages.first(where: { signed.contains($0.repository) }) {
-            throw ComposeError(.install, subject: "repo \(package.repository)",
-                               "the repository asks for signature checks (gpgcheck=1), which treeforge does not perform yet; set gpgcheck=0 in its .repo file to install without them")
-        }
+        let packages = try Self.planPackages(set)
         try verifyFiles(set.packages)
         if let leftover = try? FileManager.default.contentsOfDirectory(atPath: root.path), !leftover.isEmpty {
             throw ComposeError(.install, subject: root.path, "the root to install into is not empty")
@@ -57,13 +57,14 @@ public struct Installer {
         let confinement = try sandboxMode.resolve(sourceDateEpoch: sourceDateEpoch)
         var plan = InstallPlan(
             root: root.path, databasePath: databasePath, documentation: documentation,
-            packages: set.packages.map { .init(path: $0.path, nevra: $0.nevra) })
+            installLanguages: installLanguages, packages: packages)
         if case .sandboxed = confinement { plan.mountPoints = Sandbox.mountPoints.map { "/" + $0 } }
         let planFile = workdir.appendingPathComponent("install-plan.json")
         try JSONEncoder().encode(plan).write(to: planFile)
 
         let createdMountPoints = MountPoints.missing(in: root)
-        let run = try runChild(planFile: planFile, packages: set.packages, confinement: confinement, progress: progress)
+        let run = try runChild(planFile: planFile, packages: set.packages, keyFiles: packages.flatMap { $0.signatureKeys ?? [] },
+                               confinement: confinement, progress: progress)
         if let stuck = run.timedOut {
             throw ComposeError(.install, subject: stuck.nevra,
                                "the \(stuck.scriptlet) scriptlet of \(stuck.nevra) did not finish within \(Self.seconds(scriptletTimeout)); it was stopped (--scriptlet-timeout)",

@@ -31,11 +31,20 @@ public enum RPMTransactionChild {
                 // skips them (rpm -V does not complain) and records their metadata.
                 macros["_netsharedpath"] = plan.mountPoints.joined(separator: ":")
             }
+            // rpm-ostree's form of `install-langs`: colon-separated, unset when empty.
+            if !plan.installLanguages.isEmpty {
+                macros["_install_langs"] = plan.installLanguages.joined(separator: ":")
+            }
             try RPMConfiguration.load(databasePath: plan.databasePath, extraMacros: macros)
             let transaction = try RPMTransaction(root: plan.root)
             transaction.excludeDocumentation = !plan.documentation
             try transaction.initializeDatabase()
+            var signatures = SignatureChecker()
             for package in plan.packages {
+                if let failure = signatures.check(package) {
+                    emit(failure)
+                    return 1
+                }
                 do {
                     try transaction.addInstall(path: package.path)
                 } catch let error as RPMError {

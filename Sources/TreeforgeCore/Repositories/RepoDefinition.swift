@@ -8,7 +8,9 @@ public struct RepoDefinition: Sendable, Equatable {
     public var baseURL: URL
     public var enabled: Bool
     public var gpgcheck: Bool
-    public var gpgkeys: [String] = []
+    /// The `gpgkey=` files: `file://` URLs or paths (resolved like `baseurl`),
+    /// or `http(s)://` URLs.
+    public var gpgkeys: [URL] = []
     /// dnf's priority: a lower number wins outright (default 99).
     public var priority: Int = 99
     /// dnf's cost: among equal priorities the cheaper repository is preferred (default 1000).
@@ -85,7 +87,9 @@ public struct RepoFileReader: Sendable {
                 baseURL: try baseURL(base, relativeTo: file.deletingLastPathComponent(), at: at),
                 enabled: Self.bool(section.values["enabled"], default: true),
                 gpgcheck: Self.bool(section.values["gpgcheck"], default: false),
-                gpgkeys: Self.list(section.values["gpgkey"]),
+                gpgkeys: try Self.list(section.values["gpgkey"]).map {
+                    try location($0, relativeTo: file.deletingLastPathComponent(), at: at, key: "gpgkey")
+                },
                 priority: try number("priority", default: 99),
                 cost: try number("cost", default: 1000),
                 excludePackages: Self.list(section.values["excludepkgs"] ?? section.values["exclude"]),
@@ -94,20 +98,28 @@ public struct RepoFileReader: Sendable {
         }
     }
 
-    /// `file://` URLs, and — a treeforge extension so a treefile folder can
-    /// carry its own repository — plain paths relative to the `.repo` file.
+    /// A folder: as `location`, with a trailing slash on remote URLs so
+    /// relative paths resolve inside it.
     private func baseURL(_ value: String, relativeTo directory: URL, at: String) throws -> URL {
+        let isRemote = value.hasPrefix("http://") || value.hasPrefix("https://")
+        return try location(isRemote && !value.hasSuffix("/") ? value + "/" : value, relativeTo: directory, at: at, key: "baseurl")
+    }
+
+    /// `file://` and `http(s)://` URLs, and — a treeforge extension so a
+    /// treefile folder can carry its own repository — plain paths relative
+    /// to the `.repo` file.
+    private func location(_ value: String, relativeTo directory: URL, at: String, key: String) throws -> URL {
         if value.hasPrefix("file://") {
             return URL(fileURLWithPath: String(value.dropFirst("file://".count)))
         }
         if value.hasPrefix("http://") || value.hasPrefix("https://") {
-            guard let url = URL(string: value.hasSuffix("/") ? value : value + "/") else {
+            guard let url = URL(string: value) else {
                 throw ComposeError(.resolve, subject: at, "not a valid URL: \(value)")
             }
             return url
         }
         if value.contains("://") {
-            throw ComposeError(.resolve, subject: at, "unsupported baseurl scheme: \(value)")
+            throw ComposeError(.resolve, subject: at, "unsupported \(key) scheme: \(value)")
         }
         return URL(fileURLWithPath: value, relativeTo: directory).standardizedFileURL
     }

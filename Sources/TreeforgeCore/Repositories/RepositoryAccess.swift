@@ -49,6 +49,30 @@ public struct RepositoryAccess: Sendable {
         return path
     }
 
+    /// The repository's `gpgkey=` files on this machine: local ones where
+    /// they are (the rpm child reports one that is missing), remote ones
+    /// fetched afresh into `<cache>/gpgkeys/` (from the cache with
+    /// `cacheOnly`). Keys carry no checksum in any metadata: the copy is
+    /// trusted as the `.repo` file's author trusts its URL.
+    func gpgKeyFiles(of repo: RepoDefinition) throws -> [URL] {
+        try repo.gpgkeys.enumerated().map { index, key in
+            guard !key.isFileURL else { return key }
+            let cached = cacheFolder(for: repo).appendingPathComponent("gpgkeys/\(index)-\(key.lastPathComponent)")
+            if cacheOnly {
+                guard FileManager.default.fileExists(atPath: cached.path) else {
+                    throw ComposeError(.resolve, subject: "repo \(repo.id)", "--cache-only: its gpgkey \(key.absoluteString) is not in the cache")
+                }
+                return cached
+            }
+            do {
+                try HTTPDownloader(timeout: timeout).download(key, to: cached)
+            } catch let failure as HTTPDownloader.Failure {
+                throw ComposeError(.resolve, subject: "repo \(repo.id)", "cannot fetch its gpgkey: \(failure.description)")
+            }
+            return cached
+        }
+    }
+
     /// A file whose content does not have the checksum the metadata gives.
     struct ChecksumMismatch: Error {
         /// The file, or the URL it was fetched from.

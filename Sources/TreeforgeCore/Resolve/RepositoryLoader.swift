@@ -33,9 +33,10 @@ struct RepositoryLoader {
             let key = try Checksum.sha256.hex(ofFileAt: repomd.path)
             return dir.appendingPathComponent("\(definition.id)-\(key).solv")
         }
+        let keys = definition.gpgcheck ? try access.gpgKeyFiles(of: definition) : []
         func state() -> RepoState {
             RepoState(id: definition.id, path: access.localPath("", of: definition).path, revision: repo.revision,
-                      packageCount: repo.packageCount, gpgcheck: definition.gpgcheck)
+                      packageCount: repo.packageCount, gpgcheck: definition.gpgcheck, gpgkeys: keys.map(\.path))
         }
         let cached = cacheFile.map { FileManager.default.fileExists(atPath: $0.path) && (try? repo.addSolv(path: $0.path)) != nil } ?? false
         if !cached {

@@ -40,6 +40,9 @@ public struct RepoState: Codable, Sendable, Hashable {
     public var packageCount: Int
     /// The `.repo` file asks for signature checks.
     public var gpgcheck = false
+    /// With `gpgcheck`: the local files holding its `gpgkey=` keys (remote
+    /// ones fetched into the cache).
+    public var gpgkeys: [String] = []
 }
 
 extension ResolvedPackage {

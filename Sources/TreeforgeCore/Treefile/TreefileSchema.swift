@@ -157,7 +157,7 @@ enum TreefileSchema {
         TreefileKey(name: "container", kind: .bool, merge: .includerWins, support: .onlyValues([.bool(false)])),
         TreefileKey(name: "recommends", kind: .bool, merge: .includerWins, support: .actedOn),
         TreefileKey(name: "documentation", kind: .bool, merge: .includerWins, support: .actedOn),
-        TreefileKey(name: "install-langs", kind: .strings, merge: .concatenate),
+        TreefileKey(name: "install-langs", kind: .strings, merge: .concatenate, support: .actedOn),
         TreefileKey(name: "initramfs-args", kind: .strings, merge: .concatenate,
                     support: .warnOnly("initramfs-args is deprecated, use /etc/dracut.conf.d")),
         TreefileKey(name: "no-initramfs", kind: .bool, merge: .includerWins),
