@@ -65,6 +65,16 @@ struct SignatureCheckTests {
         try harness.composeOK(remote, ["--force-nocache", "--cachedir", harness.dir.path("cache").path])
     }
 
+    @Test func turningSignatureChecksOnIsAChange() throws {
+        let repo = try repository("unsigned", [(Self.newtool, nil)])
+        try harness.composeOK(try harness.treefile(["fixture-oldtool"], repository: repo))
+        #expect(try harness.compose(try harness.treefile(["fixture-oldtool"], repository: repo)).status == 3, "same inputs: unchanged")
+        // Same packages, now with gpgcheck: the checks must run, and refuse the unsigned package.
+        try harness.expectFailure(try harness.treefile(["fixture-oldtool"], repository: repo,
+                                                       repoOptions: "gpgcheck=1\ngpgkey=file://\(repo.path)/public.asc"),
+                                  stage: "install", mentions: ["fixture-newtool-2.0-1.noarch", "not signed"])
+    }
+
     @Test func anUnsignedPackageIsRefused() throws {
         let goodRepo = try repository("signed", [(Self.newtool, key)])
         try harness.composeOK(try harness.treefile(["fixture-oldtool"], repository: goodRepo,
