@@ -183,14 +183,16 @@ public final class Compose {
         _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
         let scratch = try makeWorkdir()
         workdir = scratch
+        let previous = try PreviousCommit.head(of: plan.treefile.ref, in: options.repo)
         var installer = Installer(helperExecutable: options.helperExecutable, workdir: scratch)
         installer.documentation = plan.treefile.config.documentation
+        installer.seedFiles = try PasswdSeed(treefile: plan.treefile, previous: previous).files()
         let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
         if let log = try? String(contentsOf: installer.logFile, encoding: .utf8), !log.isEmpty {
             try store.setLog(buildID, stage: .install, text: log)
         }
         _ = try timer.time(.postprocess) {
-            try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
+            try Postprocess(treefile: plan.treefile, previous: previous).run(root, progress: progress)
         }
         return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer)
     }

@@ -15,9 +15,19 @@ public struct InstallPlan: Codable, Sendable {
     public var documentation: Bool
     public var packages: [Package]
 
-    /// Where the rpmdb lives in a composed tree: under /usr, so it survives
-    /// into an OSTree deployment (Debian's default is ~/.rpmdb).
-    public static let defaultDatabasePath = "/usr/lib/sysimage/rpm"
+    /// Where librpm writes the rpmdb: rpm-ostree's location, under /usr so it
+    /// survives into an OSTree deployment (Debian's default is ~/.rpmdb).
+    /// Postprocess links /usr/lib/sysimage/rpm and /var/lib/rpm to it.
+    public static let defaultDatabasePath = "/usr/share/rpm"
+}
+
+/// A file put into the new root before librpm runs (the users and groups
+/// `preserve-passwd` carries over).
+public struct SeedFile: Sendable, Equatable {
+    /// Relative to the root.
+    public var path: String
+    public var contents: Data
+    public var mode: UInt16
 }
 
 /// One line of the child's progress stream (JSON, one object per line).

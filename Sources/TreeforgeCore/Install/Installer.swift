@@ -14,6 +14,8 @@ public struct Installer {
     public var databasePath = InstallPlan.defaultDatabasePath
     /// Install files marked as documentation (treefile `documentation`).
     public var documentation = true
+    /// Written into the root before the transaction (see `PasswdSeed`).
+    public var seedFiles: [SeedFile] = []
 
     /// librpm's messages and every scriptlet's output.
     public var logFile: URL { workdir.appendingPathComponent("install.log") }
@@ -39,6 +41,7 @@ public struct Installer {
             throw ComposeError(.install, subject: root.path, "the root to install into is not empty")
         }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try writeSeedFiles()
         let plan = InstallPlan(
             root: root.path, databasePath: databasePath, documentation: documentation,
             packages: set.packages.map { .init(path: $0.path, nevra: $0.nevra) })
@@ -48,6 +51,20 @@ public struct Installer {
         let events = try runChild(planFile: planFile, logFile: logFile, progress: progress)
         if let error = Self.failure(in: events.list, exitStatus: events.status, logFile: logFile) {
             throw error
+        }
+    }
+
+    private func writeSeedFiles() throws {
+        for seed in seedFiles {
+            let file = root.appendingPathComponent(seed.path)
+            do {
+                try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o755])
+                try seed.contents.write(to: file)
+                try FileManager.default.setAttributes([.posixPermissions: Int(seed.mode)], ofItemAtPath: file.path)
+            } catch {
+                throw ComposeError(.install, subject: file.path, "cannot seed the root before install: \(error.localizedDescription)")
+            }
         }
     }
 
