@@ -27,7 +27,7 @@ struct ToplevelLayout: PostprocessRule {
         }
         var dropped: [String] = []
         for name in try root.entries(".") where !Self.kept.contains(name) {
-            if !Self.mountPoints.contains(name), hasContent(name, root) { dropped.append("/" + name) }
+            if !Self.mountPoints.contains(name), try root.holdsFiles(name) { dropped.append("/" + name) }
             try root.removeIfPresent(name)
         }
         if !dropped.isEmpty {
@@ -50,10 +50,16 @@ struct ToplevelLayout: PostprocessRule {
         }
     }
 
-    /// A file, a link, or a directory that holds anything.
-    private func hasContent(_ name: String, _ root: RootDirectory) -> Bool {
-        guard root.isDirectory(name) else { return true }
-        return !((try? root.entries(name)) ?? []).isEmpty
+}
+
+extension RootDirectory {
+    /// Whether the entry is, or a directory holds, anything but directories:
+    /// what dropping it would lose.
+    func holdsFiles(_ relative: String) throws -> Bool {
+        guard exists(relative) else { return false }
+        guard isDirectory(relative) else { return true }
+        for name in try entries(relative) where try holdsFiles(relative + "/" + name) { return true }
+        return false
     }
 }
 
@@ -72,6 +78,9 @@ struct UsrLocalLayout: PostprocessRule {
         if context.config.optUsrlocal == "root" {
             try root.makeDirectory("usr/local")
         } else {
+            if try root.holdsFiles("usr/local") {
+                context.progress.warning("dropped from the tree, as rpm-ostree does (/usr/local is a link to /var/usrlocal with `opt-usrlocal: var`): /usr/local")
+            }
             try root.removeIfPresent("usr/local")
             try root.symlink("usr/local", to: "../var/usrlocal")
         }
