@@ -49,7 +49,6 @@ struct ToplevelLayout: PostprocessRule {
                                "`opt-usrlocal: \(context.config.optUsrlocal)` is not supported")
         }
     }
-
 }
 
 extension RootDirectory {
