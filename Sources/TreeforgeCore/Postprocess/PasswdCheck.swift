@@ -1,7 +1,7 @@
 import Foundation
 
 /// `check-passwd` and `check-groups` (default: `previous`): the tree's users
-/// and groups (/usr/lib/passwd, /usr/lib/group) must keep the ids they had —
+/// and groups (/usr/etc and /usr/lib passwd and group) must keep the ids they had —
 /// in the previous commit on the ref, in a file beside the treefile, or in
 /// the treefile's `entries`. A changed uid or gid fails the compose; an entry
 /// that is gone fails it when files in the tree are still owned by its id,
@@ -21,7 +21,9 @@ struct PasswdCheck: PostprocessRule {
         for kind in [NameServiceKind.passwd, .group] {
             let key = kind == .passwd ? "check-passwd" : "check-groups"
             guard let expected = try expectedEntries(kind, key: key, context) else { continue }
-            let actual = try kind.read("usr/lib/" + kind.rawValue, in: context.root)
+            // rpm-ostree reads /usr/lib alone, which makes root (kept in /etc) "missing"
+            // whenever a check file lists it; the tree's users are both files.
+            let actual = try kind.read("usr/etc/" + kind.rawValue, in: context.root) + kind.read("usr/lib/" + kind.rawValue, in: context.root)
             let ignored = Set(kind == .passwd ? context.config.ignoreRemovedUsers : context.config.ignoreRemovedGroups)
             violations += try compare(kind, expected: expected, actual: actual, ignored: ignored, root: context.root)
         }
@@ -66,7 +68,7 @@ struct PasswdCheck: PostprocessRule {
             guard let entry = current[name] else {
                 if ignored.contains("*") || ignored.contains(name) { continue }
                 if try owns(kind, id: ids.0, root: root, at: ".") {
-                    violations.append("\(kind.what) \(name) (\(kind == .passwd ? "uid" : "gid") \(ids.0)) is missing from /usr/lib/\(kind.rawValue), but files in the tree are owned by it")
+                    violations.append("\(kind.what) \(name) (\(kind == .passwd ? "uid" : "gid") \(ids.0)) is missing from the tree's \(kind.rawValue) files, but files in the tree are owned by it")
                 }
                 continue
             }
