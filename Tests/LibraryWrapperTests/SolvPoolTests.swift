@@ -25,7 +25,7 @@ import TestSupport
         #expect(primary.checksum?.count == 64)
         #expect(repo.repomdEntry("no-such-type") == nil)
         #expect(repo.revision == "1700000000")
-        #expect(repo.packageCount == 17)
+        #expect(repo.packageCount == 22)
     }
 
     @Test func rpmVersionRulesNotDebians() throws {
