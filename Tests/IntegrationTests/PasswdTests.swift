@@ -79,6 +79,13 @@ struct PasswdTests {
         // The seed brings shadow entries for the seeded users: locked, as shadow-utils writes system users.
         let shadow = try Oracle.ostree(harness.repo, ["cat", harness.ref, "/usr/etc/shadow"])
         #expect(shadow.contains("fxa:*::0:99999:7:::"))
+
+        // The files' bytes are inputs: unchanged, nothing to do; changed, a new tree.
+        let treefile = harness.dir.path("tf/treefile.yaml")
+        #expect(try harness.compose(treefile).status == 3)
+        try harness.dir.write("tf/passwd", "root:x:0:0:root:/root:/bin/sh\nfxa:x:951:950:fixture fxa:/var/lib/fixture-user-a:/sbin/nologin\n")
+        try harness.composeOK(treefile)
+        #expect(try users(harness).contains("fxa:x:951:950:"))
     }
 
     @Test func aRemovedUserWhoseIDStillOwnsFiles() throws {
