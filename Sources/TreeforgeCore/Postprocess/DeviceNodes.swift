@@ -7,8 +7,6 @@ import Foundation
 /// dropped (`ignore-devices: true`, the default) or fails the compose
 /// (`false`).
 struct DeviceNodes: PostprocessRule {
-    let name = "devices"
-
     static let whiteoutPrefix = ".ostree-wh."
 
     func apply(_ context: PostprocessContext) throws {

@@ -1,8 +1,6 @@
 /// `/etc` → `/usr/etc`: the tree's defaults live in /usr; OSTree merges them
 /// with the machine's /etc at deploy time.
 struct EtcLayout: PostprocessRule {
-    let name = "etc"
-
     /// Lock and backup files shadow-utils leaves beside the user database:
     /// state, not defaults (rpm-ostree's passwd_cleanup).
     static let lockAndBackupFiles = [".pwd.lock", "passwd-", "group-", "shadow-", "gshadow-", "subuid-", "subgid-"]

@@ -4,8 +4,6 @@ import Foundation
 /// systemd fills in on first boot; `false` leaves none, so systemd treats
 /// the first boot as such (ConditionFirstBoot=, `systemctl preset-all`).
 struct MachineID: PostprocessRule {
-    let name = "machine-id"
-
     static let path = "usr/etc/machine-id"
 
     func apply(_ context: PostprocessContext) throws {

@@ -9,8 +9,6 @@ import Foundation
 /// fine. As rpm-ostree's check_passwd_group_entries, but every violation is
 /// named at once.
 struct PasswdCheck: PostprocessRule {
-    let name = "check-passwd"
-
     /// The check alone, on a root `compose install` laid out (`compose commit`).
     static func run(root: URL, treefile: Treefile, previous: PreviousCommit?, progress: ComposeProgress) throws {
         try PasswdCheck().apply(PostprocessContext(root: root, treefile: treefile, previous: previous, progress: progress))

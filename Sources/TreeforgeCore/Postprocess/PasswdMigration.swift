@@ -7,8 +7,6 @@ import Foundation
 /// editable; they are in both files). As rpm-ostree's
 /// migrate_passwd_except_root and migrate_group_except_root.
 struct PasswdMigration: PostprocessRule {
-    let name = "passwd"
-
     func apply(_ context: PostprocessContext) throws {
         let root = context.root
         try migrate(.passwd, root) { _ in false }

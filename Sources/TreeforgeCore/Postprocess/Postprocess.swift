@@ -4,8 +4,7 @@ import Foundation
 /// Each rule is rpm-ostree's behaviour for a part of the layout, in a file
 /// of its own.
 protocol PostprocessRule: Sendable {
-    /// Named in progress and errors.
-    var name: String { get }
+    /// Shapes the root; errors name the path and the setting involved.
     func apply(_ context: PostprocessContext) throws
 }
 

@@ -6,8 +6,6 @@ import Foundation
 /// tmpfiles.d entry, and a macro file tells the deployed system's rpm where
 /// the database is.
 struct RPMDatabaseLayout: PostprocessRule {
-    let name = "rpmdb"
-
     static let location = "usr/share/rpm"
     static let sysimageLink = "usr/lib/sysimage/rpm"
     static let traditionalLink = "var/lib/rpm"

@@ -8,8 +8,6 @@ import Foundation
 /// `opt-usrlocal`). What packages put anywhere else at the toplevel is
 /// dropped, as rpm-ostree drops it.
 struct ToplevelLayout: PostprocessRule {
-    let name = "toplevel"
-
     static let kept: Set<String> = ["usr", "boot", "var", "lib", "lib64", "lib32", "bin", "sbin"]
     /// Mount points: whatever a scriptlet left there is never content.
     static let mountPoints: Set<String> = ["dev", "proc", "run", "sys", "tmp", "sysroot"]
@@ -68,8 +66,6 @@ extension RootDirectory {
 /// /var/lib/alternatives and /var/lib/vagrant move to /usr/lib and are
 /// linked back.
 struct UsrLocalLayout: PostprocessRule {
-    let name = "usr/local"
-
     static let varlibMoved = ["alternatives", "vagrant"]
 
     func apply(_ context: PostprocessContext) throws {

@@ -8,8 +8,6 @@ import Foundation
 /// files are dropped. Also writes the tmpfiles.d entries for the toplevel
 /// links `ToplevelLayout` made into /var.
 struct VarToTmpfiles: PostprocessRule {
-    let name = "var"
-
     static let autovarFile = "usr/lib/tmpfiles.d/rpm-ostree-1-autovar.conf"
     static let integrationFile = "usr/lib/tmpfiles.d/rpm-ostree-0-integration.conf"
     static let optUsrlocalFile = "usr/lib/tmpfiles.d/rpm-ostree-0-integration-opt-usrlocal.conf"
