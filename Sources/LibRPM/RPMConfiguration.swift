@@ -25,6 +25,12 @@ public enum RPMConfiguration {
         rpmlogSetMask(Int32((1 << (RPMLOG_WARNING.rawValue + 1)) - 1))
     }
 
+    /// Defines (or redefines) a macro for the rest of the process, such as
+    /// `_netsharedpath` once the packages are known.
+    public static func define(_ name: String, _ value: String) {
+        rpmPushMacro(nil, name, nil, value, RMIL_CMDLINE)
+    }
+
     /// The value a macro expands to, for diagnostics and tests.
     public static func expand(_ expression: String) -> String {
         var expanded: UnsafeMutablePointer<CChar>?

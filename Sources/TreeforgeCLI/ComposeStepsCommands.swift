@@ -10,6 +10,8 @@ struct ComposeInstallCommand: ParsableCommand {
 
     @Argument(help: "The treefile (YAML or JSON).") var treefile: String
     @Argument(help: "The folder to install into (the root is DESTDIR/rootfs).") var destdir: String
+    @Option(help: "The OSTree repository the tree will be committed to: its ref head seeds users and groups (preserve-passwd).")
+    var repo: String?
 
     @OptionGroup(title: "Treefile") var treefileOptions: TreefileOptions
     @OptionGroup(title: "Repositories") var repositoryOptions: RepositoryOptions
@@ -21,7 +23,7 @@ struct ComposeInstallCommand: ParsableCommand {
             try treefileOptions.apply(to: &options)
             repositoryOptions.apply(to: &options)
             scriptletOptions.apply(to: &options)
-            let (plan, root) = try Compose(options: options, progress: output.progress).installRoot(into: URL(fileURLWithPath: destdir))
+            let (plan, root) = try Compose(options: options, progress: output.progress).installRoot(into: URL(fileURLWithPath: destdir), previousFrom: repo.map { URL(fileURLWithPath: $0) })
             print("Installed \(plan.packages.packages.count) packages for \(plan.treefile.ref) into \(root.path)")
         }
     }

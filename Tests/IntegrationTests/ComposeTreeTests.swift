@@ -46,8 +46,16 @@ struct ComposeTreeTests {
         #expect(entry("/usr/bin/fixture-app-link")?.hasSuffix("/usr/bin/fixture-app-link -> fixture-app") == true)
         #expect(entry("/usr/share/fixture-app/current")?.hasSuffix("-> data") == true)
         #expect(entry("/bin")?.hasSuffix("/bin -> usr/bin") == true)
-        #expect(entry("/etc/fixture-app.conf") != nil)
-        #expect(entry("/var/lib/fixture-app/state") != nil)
+        // OSTree's layout: /etc's defaults in /usr/etc, /var empty (its directories as tmpfiles.d entries).
+        #expect(entry("/usr/etc/fixture-app.conf") != nil)
+        #expect(entry("/etc") == nil)
+        #expect(entry("/var")?.hasPrefix("d00755") == true)
+        #expect(entry("/var/lib") == nil)
+        let autovar = try Oracle.ostree(harness.repo, ["cat", harness.ref, "/usr/lib/tmpfiles.d/rpm-ostree-1-autovar.conf"])
+        #expect(autovar.contains("d /var/lib/fixture-app 0755 root root - -\n"))
+        #expect(!autovar.contains("state"), "a file under /var is dropped, not recreated")
+        #expect(entry("/usr/share/rpm/rpmdb.sqlite") != nil)
+        #expect(entry("/usr/lib/sysimage/rpm")?.hasSuffix("-> ../../share/rpm") == true)
         #expect(entry("/dev/null") == nil, "a scriptlet's stray /dev/null must not be committed")
 
         // The scriptlets ran, in both interpreters.
@@ -57,14 +65,15 @@ struct ComposeTreeTests {
             try? String(contentsOf: checkout.appendingPathComponent(path), encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        #expect(read("etc/fixture-app.pre-ran") == "pre 1")
+        #expect(read("usr/etc/fixture-app.pre-ran") == "pre 1")
         #expect(read("usr/share/fixture-app/post-ran") == "post 1")
         #expect(read("usr/share/fixture-lib/lua-post-ran") == "fixture-lib 2.0-1 %post ran in lua")
-        #expect(read("etc/fixture-app.conf") == "greeting=hello")
+        #expect(read("usr/etc/fixture-app.conf") == "greeting=hello")
 
         // The rpmdb lists exactly the resolved set, which is dnf's choice.
         let installed = try Oracle.rpmQueryAll(root: checkout)
         #expect(installed == Fixtures.defaultSet)
+        #expect(try Oracle.rpmQueryAll(root: checkout, databasePath: "/usr/lib/sysimage/rpm") == installed, "through the symlink")
         #expect(try Oracle.dnfResolve(Fixtures.defaultRequest, repository: Fixtures.repository()) == installed)
 
         let build = try harness.lastBuild()
@@ -135,7 +144,7 @@ struct ComposeTreeTests {
         let harness = try ComposeHarness()
         let workdir = harness.dir.path("work")
         try harness.composeOK(try harness.treefile(["fixture-oldtool"]), ["--workdir", workdir.path, "--cachedir", harness.dir.path("cache").path])
-        #expect(FileManager.default.fileExists(atPath: workdir.appendingPathComponent("rootfs/usr/lib/sysimage/rpm/rpmdb.sqlite").path))
+        #expect(FileManager.default.fileExists(atPath: workdir.appendingPathComponent("rootfs/usr/share/rpm/rpmdb.sqlite").path))
         #expect(FileManager.default.fileExists(atPath: workdir.appendingPathComponent("install.log").path))
         #expect(try !FileManager.default.contentsOfDirectory(atPath: harness.dir.path("cache/solv").path).isEmpty)
     }
@@ -151,7 +160,7 @@ struct ComposeTreeTests {
         let checkout = harness.dir.path("checkout")
         try Oracle.ostree(harness.repo, ["checkout", "-U", "treeforge/demo/x86_64/base", checkout.path])
         #expect(try Oracle.rpmQueryAll(root: checkout).contains("demo-hello-1.0-1.noarch"))
-        let motd = try String(contentsOf: checkout.appendingPathComponent("etc/motd"), encoding: .utf8)
+        let motd = try String(contentsOf: checkout.appendingPathComponent("usr/etc/motd"), encoding: .utf8)
         #expect(motd.contains("treeforge demo"))
     }
 }

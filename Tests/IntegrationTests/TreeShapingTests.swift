@@ -8,7 +8,7 @@ import TestSupport
 @Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
 struct TreeShapingTests {
     /// Where the tree keeps what a package installs under /etc.
-    static func etc(_ path: String) -> String { "/etc/" + path }
+    static func etc(_ path: String) -> String { "/usr/etc/" + path }
 
     static let shapingKeys = """
         units: [fixture-daemon.service, fixture-getty@.service, fixture-getty@ttyS0.service, fixture-oneshot.service]

@@ -46,6 +46,17 @@ import TestSupport
         #expect(try String(contentsOf: repoPath.appendingPathComponent("config"), encoding: .utf8).contains("mode=archive-z2"))
     }
 
+    @Test func readsAFileOfACommit() throws {
+        let repoPath = dir.path("repo")
+        let repo = try OSTreeRepository.openOrCreate(path: repoPath.path, mode: .archive)
+        let commit = try repo.commit(CommitRequest(rootDirectory: try makeTree().path, ref: "r", subject: "s", metadata: [:], parent: nil))
+        let expected = try Oracle.ostree(repoPath, ["cat", commit, "/usr/bin/tool"])
+        #expect(try repo.fileContents(commit: commit, path: "/usr/bin/tool") == Data(expected.utf8))
+        #expect(try repo.fileContents(commit: commit, path: "usr/bin/alias") == Data(expected.utf8), "a symlink inside the tree is followed")
+        #expect(try repo.fileContents(commit: commit, path: "/usr/bin/missing") == nil)
+        #expect(throws: OSTreeError.self) { try repo.fileContents(commit: String(repeating: "0", count: 64), path: "/usr/bin/tool") }
+    }
+
     @Test func failedCommitLeavesTheRefAlone() throws {
         let repo = try OSTreeRepository.openOrCreate(path: dir.path("repo").path)
         let first = try repo.commit(CommitRequest(

@@ -47,18 +47,15 @@ import TestSupport
         #expect(error.package?.hasSuffix("none.rpm") == true)
     }
 
-    /// The rpmdb's record of an installed path (a root `rpm -i` made: the oracle writes, the wrapper reads).
-    @Test(.enabled(if: getuid() == 0, "rpm -i sets owners: run as root"))
-    func readsAnInstalledFilesMetadata() throws {
-        let rpm = try Fixtures.repository().appendingPathComponent("Packages/fixture-app-1.0-1.noarch.rpm")
-        let root = dir.path("root")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try Command.check(["rpm", "--root", root.path, "--dbpath", "/usr/lib/sysimage/rpm", "-i", "--nodeps", "--noscripts", rpm.path])
-        let transaction = try RPMTransaction(root: root.path)
-        let file = try #require(transaction.installedFile("/usr/share/fixture-app/private"))
-        #expect(file.mode == 0o40700)
-        #expect(file.user == "root" && file.group == "root")
-        #expect(file.mtime == 1_700_000_000)
-        #expect(transaction.installedFile("/usr/share/not-installed") == nil)
+    /// The device nodes a package ships, from its header (`rpm -qlv` is the oracle).
+    @Test func listsThePackagesDeviceFiles() throws {
+        let packages = try Fixtures.repository().appendingPathComponent("Packages")
+        let devices = try RPMTransaction.deviceFiles(inPackageAt: packages.appendingPathComponent("fixture-layout-1.0-1.noarch.rpm").path)
+        #expect(devices == [RPMDeviceFile(package: "fixture-layout-1.0-1.noarch", path: "/usr/share/fixture-layout/null",
+                                          isCharacterDevice: true, major: 1, minor: 3)])
+        let listing = try Command.check(["rpm", "-qlvp", packages.appendingPathComponent("fixture-layout-1.0-1.noarch.rpm").path])
+        let line = listing.split(separator: "\n").first { $0.hasSuffix(" /usr/share/fixture-layout/null") }
+        #expect(line?.hasPrefix("c") == true, "\(listing)")
+        #expect(try RPMTransaction.deviceFiles(inPackageAt: packages.appendingPathComponent("fixture-app-1.0-1.noarch.rpm").path).isEmpty)
     }
 }

@@ -36,8 +36,8 @@ public enum Oracle {
         return nevras.sorted()
     }
 
-    /// `rpm -qa` on a tree's rpmdb, sorted.
-    public static func rpmQueryAll(root: URL, databasePath: String = "/usr/lib/sysimage/rpm") throws -> [String] {
+    /// `rpm -qa` on a tree's rpmdb (where rpm-ostree keeps it), sorted.
+    public static func rpmQueryAll(root: URL, databasePath: String = "/usr/share/rpm") throws -> [String] {
         try Command.check(["rpm", "--root", root.path, "--dbpath", databasePath, "-qa",
                            "--qf", "%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\\n"])
             .split(separator: "\n").map(String.init).sorted()

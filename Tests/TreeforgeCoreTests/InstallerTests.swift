@@ -35,7 +35,6 @@ import LibSolv
             .installing(nevra: "a", index: 1, total: 2), .scriptletStarted(nevra: "a", scriptlet: "%pre"),
             .scriptletFinished(nevra: "a", scriptlet: "%pre"),
             .failed(message: "m", package: nil, details: ["d"]), .finished(installed: 2),
-            .ownedMountPoint(path: "/tmp", mode: 0o41777, user: "root", group: "root", mtime: 1_700_000_000),
         ]
         for event in events {
             let line = try JSONEncoder().encode(event)

@@ -5,18 +5,22 @@ import LibRPM
 /// separate steps, as rpm-ostree has them.
 extension Compose {
     /// load → resolve → download → install → postprocess into
-    /// `destination/rootfs`; nothing is committed or recorded.
-    public func installRoot(into destination: URL) throws -> (plan: ComposePlan, root: URL) {
+    /// `destination/rootfs`; nothing is committed or recorded. With
+    /// `previousFrom`, the ref's head in that repository seeds users and
+    /// groups (`preserve-passwd`) and is what `check-passwd: previous` compares with.
+    public func installRoot(into destination: URL, previousFrom repository: URL? = nil) throws -> (plan: ComposePlan, root: URL) {
         let timer = StageTimer(progress: progress)
         let plan = try self.plan(timer)
         _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
-        let installer = makeInstaller(plan, workdir: destination)
+        let previous = try repository.flatMap { try PreviousCommit.head(of: plan.treefile.ref, in: $0) }
+        var installer = makeInstaller(plan, workdir: destination)
+        installer.seedFiles = try PasswdSeed(treefile: plan.treefile, previous: previous).files()
         let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
         let version = try committer().nextVersion(for: plan.treefile)
         _ = try timer.time(.postprocess) {
             _ = try shapeTree(root, plan: plan, installer: installer, version: version, workdir: destination)
-            try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
+            try Postprocess(treefile: plan.treefile, previous: previous).run(root, progress: progress)
         }
         return (plan, root)
     }
@@ -36,7 +40,10 @@ extension Compose {
             try record(treefile, warnings: warnings, buildID: buildID, store: store)
             let packages = try installedPackages(root)
             // Reading the rpmdb leaves SQLite's -shm/-wal beside it: transaction state, not content.
-            try Postprocess().run(root: root)
+            try RPMDatabaseLayout.removeTransactionState(root)
+            // The ref's head here may differ from the one `compose install` saw (if any).
+            let previous = try PreviousCommit.head(of: treefile.ref, in: options.repo)
+            try timer.time(.postprocess) { try PasswdCheck.run(root: root, treefile: treefile, previous: previous, progress: progress) }
             try store.recordPackages(buildID, packages)
             let plan = ComposePlan(treefile: treefile, packages: packages)
             let inputHash = InputHash.compute(treefile: treefile, packages: packages)
@@ -50,7 +57,7 @@ extension Compose {
     /// without repositories.
     private func installedPackages(_ root: URL) throws -> ResolvedSet {
         guard FileManager.default.fileExists(atPath: root.appendingPathComponent(String(InstallPlan.defaultDatabasePath.dropFirst())).path) else {
-            throw ComposeError(.load, subject: root.path, "no rpm database at \(InstallPlan.defaultDatabasePath): not a root installed by treeforge")
+            throw ComposeError(.load, subject: root.path, "no rpm database at \(InstallPlan.defaultDatabasePath): not a root installed by treeforge (compose install)")
         }
         do {
             try RPMConfiguration.load(databasePath: InstallPlan.defaultDatabasePath)

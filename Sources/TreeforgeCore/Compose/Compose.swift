@@ -193,7 +193,9 @@ public final class Compose {
         _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
         let scratch = try makeWorkdir()
         workdir = scratch
-        let installer = makeInstaller(plan, workdir: scratch)
+        let previous = try PreviousCommit.head(of: plan.treefile.ref, in: options.repo)
+        var installer = makeInstaller(plan, workdir: scratch)
+        installer.seedFiles = try PasswdSeed(treefile: plan.treefile, previous: previous).files()
         let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
         if let log = try? String(contentsOf: installer.logFile, encoding: .utf8), !log.isEmpty {
             try store.setLog(buildID, stage: .install, text: log)
@@ -202,7 +204,7 @@ public final class Compose {
         _ = try timer.time(.postprocess) {
             let shaped = try shapeTree(root, plan: plan, installer: installer, version: version, workdir: scratch)
             try store.setLog(buildID, stage: .postprocess, text: shaped)
-            try Postprocess(databasePath: installer.databasePath).run(root, progress: progress)
+            try Postprocess(treefile: plan.treefile, previous: previous).run(root, progress: progress)
         }
         return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer,
                                     version: version)
@@ -212,6 +214,7 @@ public final class Compose {
         var installer = Installer(helperExecutable: options.helperExecutable, workdir: workdir)
         installer.documentation = plan.treefile.config.documentation
         installer.installLanguages = plan.treefile.config.installLangs
+        installer.ignoreDevices = plan.treefile.config.ignoreDevices
         installer.sandboxMode = options.sandbox
         installer.scriptletTimeout = options.scriptletTimeout
         installer.sourceDateEpoch = Installer.sourceDateEpoch(startedAt: startedAt)

@@ -41,7 +41,7 @@ extension Installer: ComposeStage {
 extension Postprocess: ComposeStage {
     public static let stage = Stage.postprocess
     public func run(_ root: URL, progress: ComposeProgress) throws -> URL {
-        try run(root: root)
+        try run(root: root, progress: progress)
         return root
     }
 }

@@ -27,10 +27,23 @@ public struct InstallPlan: Codable, Sendable {
     /// the child reports the rpmdb's metadata for those a package owns, which
     /// the mounts kept librpm from applying to the folders underneath.
     public var mountPoints: [String] = []
+    /// Treefile `ignore-devices`: skip the device nodes packages ship (true)
+    /// or fail on them.
+    public var ignoreDevices = true
 
-    /// Where the rpmdb lives in a composed tree: under /usr, so it survives
-    /// into an OSTree deployment (Debian's default is ~/.rpmdb).
-    public static let defaultDatabasePath = "/usr/lib/sysimage/rpm"
+    /// Where librpm writes the rpmdb: rpm-ostree's location, under /usr so it
+    /// survives into an OSTree deployment (Debian's default is ~/.rpmdb).
+    /// Postprocess links /usr/lib/sysimage/rpm and /var/lib/rpm to it.
+    public static let defaultDatabasePath = "/usr/share/rpm"
+}
+
+/// A file put into the new root before librpm runs (the users and groups
+/// `preserve-passwd` carries over).
+public struct SeedFile: Sendable, Equatable {
+    /// Relative to the root.
+    public var path: String
+    public var contents: Data
+    public var mode: UInt16
 }
 
 /// One line of the child's progress stream (JSON, one object per line).
@@ -44,6 +57,4 @@ public enum InstallEvent: Codable, Sendable, Equatable {
     /// The transaction could not start or finish; `package` when one is to blame.
     case failed(message: String, package: String?, details: [String])
     case finished(installed: Int)
-    /// A mount point a package owns, as the rpmdb records it (mode with file type bits).
-    case ownedMountPoint(path: String, mode: UInt32, user: String, group: String, mtime: Int)
 }

@@ -76,42 +76,10 @@ extension Installer {
         return ChildRun(events: events, status: status, timedOut: watch.timedOut)
     }
 
-    /// The sandbox's mounts kept librpm from setting mode, owner and time on
-    /// the folders underneath; give owned ones what the rpmdb says, and
-    /// remove the empty ones bwrap created that no package owns.
-    func restoreMountPoints(created: [String], owned events: [InstallEvent]) throws {
-        var owned: Set<String> = []
-        for case .ownedMountPoint(let path, let mode, let user, let group, let mtime) in events {
-            let name = String(path.drop(while: { $0 == "/" }))
-            owned.insert(name)
-            let folder = root.appendingPathComponent(name)
-            do {
-                try FileManager.default.setAttributes([
-                    .posixPermissions: Int(mode & 0o7777),
-                    .ownerAccountID: RootAccounts.id(of: user, in: root, file: "etc/passwd"),
-                    .groupOwnerAccountID: RootAccounts.id(of: group, in: root, file: "etc/group"),
-                    .modificationDate: Date(timeIntervalSince1970: TimeInterval(mtime)),
-                ], ofItemAtPath: folder.path)
-            } catch {
-                throw ComposeError(.install, subject: folder.path,
-                                   "cannot give the mount point the metadata its package records: \(error.localizedDescription)")
-            }
-        }
-        MountPoints.removeCreated(created.filter { !owned.contains($0) }, in: root)
-    }
-}
-
-/// Names to ids through the root's own /etc/passwd and /etc/group, as librpm
-/// resolves them inside the chroot; root is 0 even before those exist.
-enum RootAccounts {
-    static func id(of name: String, in root: URL, file: String) -> Int {
-        if name == "root" { return 0 }
-        let text = (try? String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)) ?? ""
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            if fields.count > 2, fields[0] == name, let id = Int(fields[2]) { return id }
-        }
-        return 0
+    /// Removes the empty mount-point folders bwrap had to create in the
+    /// root: no package owns them.
+    func removeCreatedMountPoints(_ created: [String]) {
+        MountPoints.removeCreated(created, in: root)
     }
 }
 

@@ -33,6 +33,11 @@ public struct Installer {
     /// Languages whose `%lang()` files are installed (treefile
     /// `install-langs`); empty: all.
     public var installLanguages: [String] = []
+    /// Treefile `ignore-devices`: packaged device nodes are skipped (true) or an error.
+    public var ignoreDevices = true
+
+    /// Written into the root before the transaction (see `PasswdSeed`).
+    public var seedFiles: [SeedFile] = []
 
     /// librpm's messages and every scriptlet's output.
     public var logFile: URL { workdir.appendingPathComponent("install.log") }
@@ -54,10 +59,12 @@ public struct Installer {
             throw ComposeError(.install, subject: root.path, "the root to install into is not empty")
         }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try writeSeedFiles()
         let confinement = try sandboxMode.resolve(sourceDateEpoch: sourceDateEpoch)
         var plan = InstallPlan(
             root: root.path, databasePath: databasePath, documentation: documentation,
             installLanguages: installLanguages, packages: packages)
+        plan.ignoreDevices = ignoreDevices
         if case .sandboxed = confinement { plan.mountPoints = Sandbox.mountPoints.map { "/" + $0 } }
         let planFile = workdir.appendingPathComponent("install-plan.json")
         try JSONEncoder().encode(plan).write(to: planFile)
@@ -74,7 +81,21 @@ public struct Installer {
             throw error
         }
         if case .sandboxed = confinement {
-            try restoreMountPoints(created: createdMountPoints, owned: run.events)
+            removeCreatedMountPoints(createdMountPoints)
+        }
+    }
+
+    private func writeSeedFiles() throws {
+        for seed in seedFiles {
+            let file = root.appendingPathComponent(seed.path)
+            do {
+                try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o755])
+                try seed.contents.write(to: file)
+                try FileManager.default.setAttributes([.posixPermissions: Int(seed.mode)], ofItemAtPath: file.path)
+            } catch {
+                throw ComposeError(.install, subject: file.path, "cannot seed the root before install: \(error.localizedDescription)")
+            }
         }
     }
 

@@ -36,6 +36,21 @@ public enum RPMTransactionChild {
                 macros["_install_langs"] = plan.installLanguages.joined(separator: ":")
             }
             try RPMConfiguration.load(databasePath: plan.databasePath, extraMacros: macros)
+            // OSTree cannot commit device nodes (and the sandbox could not open
+            // them): librpm skips them, as rpm-ostree's import does, and the
+            // rpmdb records them as not installed. `ignore-devices: false`
+            // makes them an error instead.
+            let devices = try plan.packages.flatMap { try RPMTransaction.deviceFiles(inPackageAt: $0.path) }
+            if !devices.isEmpty {
+                if !plan.ignoreDevices {
+                    var packages: [String] = []
+                    for device in devices where !packages.contains(device.package) { packages.append(device.package) }
+                    emit(.failed(message: "the packages ship device files, which OSTree cannot commit (`ignore-devices: false` makes them an error)",
+                                 package: packages.joined(separator: ", "), details: devices.map(\.description)))
+                    return 1
+                }
+                RPMConfiguration.define("_netsharedpath", (plan.mountPoints + devices.map(\.path)).joined(separator: ":"))
+            }
             let transaction = try RPMTransaction(root: plan.root)
             transaction.excludeDocumentation = !plan.documentation
             try transaction.initializeDatabase()
@@ -79,11 +94,6 @@ public enum RPMTransactionChild {
                 return 1
             }
             if failed { return 1 }
-            for path in plan.mountPoints {
-                if let file = transaction.installedFile(path) {
-                    emit(.ownedMountPoint(path: path, mode: file.mode, user: file.user, group: file.group, mtime: file.mtime))
-                }
-            }
             emit(.finished(installed: plan.packages.count))
             return 0
         } catch {

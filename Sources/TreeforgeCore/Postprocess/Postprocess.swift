@@ -1,44 +1,55 @@
 import Foundation
 
-/// Prepares an installed root for commit. Today: removes what librpm leaves
-/// behind that is transaction state rather than content (database locks, an
-/// empty SQLite WAL, and the regular file librpm's chrooted scriptlet runner
-/// creates as /dev/null when the root has no device nodes). The full OSTree layout rules (/etc → /usr/etc, /var
-/// as tmpfiles.d, users and groups) are their own issue.
-public struct Postprocess: Sendable {
-    public var databasePath: String
+/// One step of turning an installed root into a tree OSTree can deploy.
+/// Each rule is rpm-ostree's behaviour for a part of the layout, in a file
+/// of its own.
+protocol PostprocessRule: Sendable {
+    /// Shapes the root; errors name the path and the setting involved.
+    func apply(_ context: PostprocessContext) throws
+}
 
-    public init(databasePath: String = InstallPlan.defaultDatabasePath) {
-        self.databasePath = databasePath
+/// Prepares an installed root for commit by running the postprocess rules in
+/// rpm-ostree's order (`compose_postprocess`, `compose_prepare_rootfs`, then
+/// `postprocess_final`, then `check_passwd_group_entries`).
+///
+/// Before install, `PasswdSeed` puts the previous commit's users and groups
+/// in the root (`preserve-passwd`); that is not a rule here because it runs
+/// before librpm does.
+public struct Postprocess {
+    public var treefile: Treefile
+    /// The ref's head: what `check-passwd: previous` compares with.
+    public var previous: PreviousCommit?
+
+    public init(treefile: Treefile, previous: PreviousCommit?) {
+        self.treefile = treefile
+        self.previous = previous
     }
 
-    public func run(root: URL) throws {
-        let files = FileManager.default
-        let database = root.appendingPathComponent(String(databasePath.drop(while: { $0 == "/" })))
-        for transient in [".rpm.lock", ".dbenv.lock", "rpmdb.sqlite-shm"] {
-            let path = database.appendingPathComponent(transient).path
-            if files.fileExists(atPath: path) { try files.removeItem(atPath: path) }
-        }
-        // A WAL with content would hold committed rows; only an empty one is state.
-        let wal = database.appendingPathComponent("rpmdb.sqlite-wal").path
-        if let size = (try? files.attributesOfItem(atPath: wal))?[.size] as? Int, size == 0 {
-            try files.removeItem(atPath: wal)
-        }
-        try removeRegularFilesInDev(root)
-        guard files.fileExists(atPath: database.path) else {
-            throw ComposeError(.postprocess, subject: root.path, "no rpm database at \(databasePath) after install")
-        }
-    }
+    static let rules: [any PostprocessRule] = [
+        // ── Before these rules, `TreeShaping` (Postprocess/TreeShaping/) has
+        // applied the treefile's tree-shaping keys on the root exactly as
+        // librpm left it (/etc still at /etc, the rpmdb not moved yet):
+        // remove-from-packages, readonly-executables, units, default-target,
+        // mutate-os-release, remove-files, add-files, the postprocess scripts.
+        // ── Layout, as rpm-ostree's compose_postprocess does it:
+        EtcLayout(),
+        RPMDatabaseLayout(),
+        // ── compose_prepare_rootfs: a fresh toplevel.
+        ToplevelLayout(),
+        // ── postprocess_final:
+        DeviceNodes(),
+        PasswdMigration(),
+        UsrLocalLayout(),
+        VarToTmpfiles(),
+        MachineID(),
+        // ── Before commit: check_passwd_group_entries.
+        PasswdCheck(),
+    ]
 
-    /// /dev in a tree is a mount point; a regular file there is never content.
-    func removeRegularFilesInDev(_ root: URL) throws {
-        let dev = root.appendingPathComponent("dev")
-        let files = FileManager.default
-        for name in (try? files.contentsOfDirectory(atPath: dev.path)) ?? [] {
-            let path = dev.appendingPathComponent(name).path
-            if (try? files.attributesOfItem(atPath: path))?[.type] as? FileAttributeType == .typeRegular {
-                try files.removeItem(atPath: path)
-            }
+    public func run(root: URL, progress: ComposeProgress) throws {
+        let context = PostprocessContext(root: root, treefile: treefile, previous: previous, progress: progress)
+        for rule in Self.rules {
+            try rule.apply(context)
         }
     }
 }

@@ -3,7 +3,7 @@ import LibSolv
 
 /// treeforge's own version, part of every input hash.
 public enum TreeforgeVersion {
-    public static let string = "0.1.0"
+    public static let string = "0.2.0"
 }
 
 /// The identity of a compose's inputs: SHA-256 over the canonical flattened

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import TreeforgeCore
+
+/// Rules whose input no fixture RPM can carry, on a hand-made root.
+@Suite struct PostprocessRuleTests {
+    let dir: TemporaryDirectory
+    init() throws { dir = try TemporaryDirectory("postprocess") }
+
+    func context(_ treefileText: String = "") throws -> PostprocessContext {
+        try dir.write("treefile.yaml", "ref: test/x86_64/base\npackages: [a]\n" + treefileText)
+        let treefile = try TreefileLoader(basearch: "x86_64").load(dir.path("treefile.yaml"))
+        return PostprocessContext(root: dir.path("root"), treefile: treefile, previous: nil, progress: SilentProgress())
+    }
+
+    /// An overlayfs whiteout (character device 0:0) becomes `.ostree-wh.NAME`,
+    /// which OSTree commits as a whiteout again. librpm cannot install one.
+    @Test(.enabled(if: getuid() == 0, "mknod needs root"))
+    func whiteoutsAreQuotedOtherDevicesDropped() throws {
+        try FileManager.default.createDirectory(at: dir.path("root/usr/share/overlay"), withIntermediateDirectories: true)
+        #expect(mknod(dir.path("root/usr/share/overlay/gone").path, S_IFCHR | 0o600, 0) == 0)
+        #expect(mknod(dir.path("root/usr/share/overlay/null").path, S_IFCHR | 0o666, dev_t((1 << 8) | 3)) == 0)
+        try DeviceNodes().apply(try context())
+        let whiteout = dir.path("root/usr/share/overlay/.ostree-wh.gone").path
+        let attributes = try FileManager.default.attributesOfItem(atPath: whiteout)
+        #expect(attributes[.type] as? FileAttributeType == .typeRegular)
+        #expect(attributes[.size] as? Int == 0)
+        #expect(attributes[.posixPermissions] as? Int == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path("root/usr/share/overlay").path) == [".ostree-wh.gone"])
+    }
+
+    @Test func tmpfilesPathsAreQuotedAsTheShellReadsThem() {
+        #expect(VarToTmpfiles.quote("/var/lib/plain-name_1.2=x:y") == "/var/lib/plain-name_1.2=x:y")
+        #expect(VarToTmpfiles.quote("/var/lib/with space") == "'/var/lib/with space'")
+        #expect(VarToTmpfiles.quote("/var/lib/it's") == #"'/var/lib/it'\''s'"#)
+        #expect(VarToTmpfiles.canonical("/var/run/daemon") == "/run/daemon")
+    }
+
+    @Test func nsswitchGetsAltfilesAfterFiles() throws {
+        try dir.write("root/usr/etc/nsswitch.conf", "passwd:     sss files systemd\ngroup: files\nhosts: files dns\n")
+        try dir.write("root/usr/etc/passwd", "root:x:0:0::/root:/bin/sh\ndaemon:x:2:2::/:/sbin/nologin\n")
+        try PasswdMigration().apply(try context())
+        #expect(try String(contentsOf: dir.path("root/usr/etc/nsswitch.conf"), encoding: .utf8)
+            == "passwd: sss files altfiles systemd\ngroup: files altfiles\nhosts: files dns\n")
+        #expect(try String(contentsOf: dir.path("root/usr/lib/passwd"), encoding: .utf8) == "daemon:x:2:2::/:/sbin/nologin\n")
+    }
+
+    @Test func aMalformedPasswdLineIsNamed() throws {
+        try dir.write("root/usr/etc/passwd", "root:x:0:0::/root:/bin/sh\nbroken:x:notanumber:0::/:/bin/sh\n")
+        let error = try #require(throws: ComposeError.self) { try PasswdMigration().apply(try context()) }
+        #expect(error.subject == "/usr/etc/passwd:2")
+        #expect(error.message.contains("broken:x:notanumber"))
+    }
+}
