@@ -197,4 +197,21 @@ struct TreeShapingTests {
         let leftovers = try Command.run(["pgrep", "-f", "treeforge-postprocess-inline"])
         #expect(leftovers.stdout.isEmpty, "no script left running")
     }
+
+    /// `container: true` brings rpm-ostree's implications (tmp-is-dir, no
+    /// users and groups carried over or checked, boot-location modules) and
+    /// no boot metadata.
+    @Test func aContainerTreeComposes() throws {
+        let harness = try ComposeHarness("container")
+        try harness.composeOK(try harness.treefile(["fixture-app"], extra: "container: true\n"))
+        let tmp = try Oracle.ostree(harness.repo, ["ls", harness.ref, "/tmp"])
+        #expect(tmp.hasPrefix("d01777 0 0"), "tmp-is-dir: \(tmp)")
+        let bootable = try Command.run(["ostree", "--repo=\(harness.repo.path)", "show", "--print-metadata-key=ostree.bootable", harness.ref])
+        #expect(bootable.status != 0 && bootable.stderr.contains("No such metadata key"), "\(bootable.stdout)")
+        let printed = try Command.check([Fixtures.treeforgeExecutable.path, "compose", "tree", "--print-only",
+                                         harness.dir.path("tf/treefile.yaml").path])
+        for implied in [#""boot-location": "modules""#, #""preserve-passwd": false"#, #""tmp-is-dir": true"#] {
+            #expect(printed.contains(implied), "\(implied) in \(printed)")
+        }
+    }
 }

@@ -23,6 +23,9 @@ extension Treefile {
         var warnings: [String] = []
         for key in TreefileSchema.keys {
             guard let value = config[key.name] else { continue }
+            // A container tree has no kernel to place (rpm-ostree skips kernel
+            // handling for it), so where a kernel would go does not matter.
+            if key.name == "boot-location" && config.container { continue }
             let at = config.locations[key.name].map { " (\($0))" } ?? ""
             switch key.support {
             case .actedOn, .consumed:

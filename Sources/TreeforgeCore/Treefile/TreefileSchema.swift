@@ -154,7 +154,7 @@ enum TreefileSchema {
         TreefileKey(name: "ostree-override-layers", kind: .strings, merge: .concatenate),
         TreefileKey(name: "exclude-packages", kind: .strings, merge: .concatenate, support: .actedOn),
         TreefileKey(name: "platform-module", kind: .string, merge: .topLevelOnly, substituted: true),
-        TreefileKey(name: "container", kind: .bool, merge: .includerWins, support: .onlyValues([.bool(false)])),
+        TreefileKey(name: "container", kind: .bool, merge: .includerWins, support: .actedOn),
         TreefileKey(name: "recommends", kind: .bool, merge: .includerWins, support: .actedOn),
         TreefileKey(name: "documentation", kind: .bool, merge: .includerWins, support: .actedOn),
         TreefileKey(name: "install-langs", kind: .strings, merge: .concatenate, support: .actedOn),
