@@ -91,3 +91,14 @@ struct ComposeHarness {
     }
 }
 
+/// The embedded demo (treefiles/demo), copied with its repository built.
+enum DemoTree {
+    static let ref = "treeforge/demo/x86_64/base"
+
+    static func copy(into demo: URL) throws -> URL {
+        try FileManager.default.copyItem(at: Fixtures.packageRoot.appendingPathComponent("treefiles/demo"), to: demo)
+        try? FileManager.default.removeItem(at: demo.appendingPathComponent("rpms"))
+        try Fixtures.buildRepository(specs: demo.appendingPathComponent("specs"), into: demo.appendingPathComponent("rpms"))
+        return demo.appendingPathComponent("demo.yaml")
+    }
+}

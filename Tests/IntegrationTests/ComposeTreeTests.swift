@@ -148,21 +148,6 @@ struct ComposeTreeTests {
         #expect(FileManager.default.fileExists(atPath: workdir.appendingPathComponent("install.log").path))
         #expect(try !FileManager.default.contentsOfDirectory(atPath: harness.dir.path("cache/solv").path).isEmpty)
     }
-
-    @Test func composesTheEmbeddedDemo() throws {
-        let harness = try ComposeHarness("demo")
-        let demo = harness.dir.path("demo")
-        try FileManager.default.copyItem(at: Fixtures.packageRoot.appendingPathComponent("treefiles/demo"), to: demo)
-        try? FileManager.default.removeItem(at: demo.appendingPathComponent("rpms"))
-        try Fixtures.buildRepository(specs: demo.appendingPathComponent("specs"), into: demo.appendingPathComponent("rpms"))
-        let result = try harness.compose(demo.appendingPathComponent("demo.yaml"))
-        #expect(result.status == 0, "\(result.stderr)")
-        let checkout = harness.dir.path("checkout")
-        try Oracle.ostree(harness.repo, ["checkout", "-U", "treeforge/demo/x86_64/base", checkout.path])
-        #expect(try Oracle.rpmQueryAll(root: checkout).contains("demo-hello-1.0-1.noarch"))
-        let motd = try String(contentsOf: checkout.appendingPathComponent("usr/etc/motd"), encoding: .utf8)
-        #expect(motd.contains("treeforge demo"))
-    }
 }
 
 /// Versions, parents and commit metadata.

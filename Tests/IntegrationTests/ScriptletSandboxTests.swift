@@ -53,7 +53,7 @@ struct ScriptletSandboxTests {
                     ref = harness.ref
                 } else {
                     treefile = try DemoTree.copy(into: harness.dir.path("demo"))
-                    ref = "treeforge/demo/x86_64/base"
+                    ref = DemoTree.ref
                 }
                 let result = try harness.compose(treefile, ["--sandbox", mode])
                 #expect(result.status == 0, "\(label) --sandbox \(mode): \(result.stderr)")
@@ -128,16 +128,6 @@ struct ScriptletSandboxTests {
         #expect(harness.commitObjectCount() == 0)
         #expect(try harness.lastBuild().status == "failed")
         #expect(LeftoverProcesses.touching(workdir).isEmpty, "\(LeftoverProcesses.touching(workdir))")
-    }
-}
-
-/// The embedded demo with its repository built (as composesTheEmbeddedDemo does).
-enum DemoTree {
-    static func copy(into demo: URL) throws -> URL {
-        try FileManager.default.copyItem(at: Fixtures.packageRoot.appendingPathComponent("treefiles/demo"), to: demo)
-        try? FileManager.default.removeItem(at: demo.appendingPathComponent("rpms"))
-        try Fixtures.buildRepository(specs: demo.appendingPathComponent("specs"), into: demo.appendingPathComponent("rpms"))
-        return demo.appendingPathComponent("demo.yaml")
     }
 }
 
