@@ -23,7 +23,7 @@ import TestSupport
         // readable paths it hides, then the root writable with fresh mounts inside.
         let mounts = Array(arguments[1..<arguments.firstIndex(of: "--unshare-net")!])
         #expect(mounts == ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                           "--ro-bind", "/tmp/cache/Packages", "/tmp/cache/Packages",
+                           "--ro-bind-try", "/tmp/cache/Packages", "/tmp/cache/Packages",
                            "--bind", root.path, root.path,
                            "--dev", "\(root.path)/dev", "--proc", "\(root.path)/proc", "--tmpfs", "\(root.path)/tmp"])
         for namespace in ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",

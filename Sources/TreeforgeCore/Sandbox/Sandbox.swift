@@ -56,7 +56,9 @@ public struct Sandbox: Sendable, Equatable {
         var mounts = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
         var seen = Set<String>()
         for path in readable.map(\.standardizedFileURL.path) where path.hasPrefix("/tmp/") && seen.insert(path).inserted {
-            mounts += ["--ro-bind", path, path]
+            // bwrap refuses to start on a missing source; the command inside
+            // then reports the missing file itself, naming what needs it.
+            mounts += ["--ro-bind-try", path, path]
         }
         mounts += ["--bind", rootPath, rootPath]
         for name in Self.mountPoints {
