@@ -52,4 +52,31 @@ import TestSupport
         #expect(error.subject == "/usr/etc/passwd:2")
         #expect(error.message.contains("broken:x:notanumber"))
     }
+
+    /// A link a package or scriptlet planted never leads a write out of the
+    /// root: folders resolve as a chroot would resolve them.
+    @Test func writesThroughSymlinksStayInsideTheRoot() throws {
+        let root = dir.path("root")
+        let outside = dir.path("outside")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("usr/lib"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        for (link, target) in [("lib", "usr/lib"), ("etc", "/"), ("up", "../../../../../../.."), ("host", outside.path)] {
+            try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent(link).path, withDestinationPath: target)
+        }
+        let tree = RootDirectory(root)
+        try tree.write("lib/x/file", Data("a".utf8))
+        try tree.write("etc/motd", Data("b".utf8))
+        try tree.write("up/escaped", Data("c".utf8))
+        try tree.write("host/planted", Data("d".utf8))
+        try tree.symlink("etc/systemd/system/x.target.wants/y.service", to: "/usr/lib/systemd/system/y.service")
+        #expect(try String(contentsOf: root.appendingPathComponent("usr/lib/x/file"), encoding: .utf8) == "a")
+        #expect(try String(contentsOf: root.appendingPathComponent("motd"), encoding: .utf8) == "b", "etc -> / is the root's /")
+        #expect(try String(contentsOf: root.appendingPathComponent("escaped"), encoding: .utf8) == "c", ".. stops at the root")
+        #expect(try String(contentsOf: root.appendingPathComponent(outside.path + "/planted"), encoding: .utf8) == "d")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty, "nothing written on the host")
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("systemd/system/x.target.wants").path))
+        try tree.removeIfPresent("host")
+        #expect(FileManager.default.fileExists(atPath: outside.path), "removing a link leaves its target")
+    }
 }
+

@@ -67,7 +67,25 @@ public struct RootDirectory {
 
     init(_ url: URL) { self.url = url }
 
-    func path(_ relative: String) -> String { url.appendingPathComponent(relative).path }
+    /// The host path of `relative`: its folders resolved as a chroot would
+    /// resolve them (a package's `/etc -> /` stays inside the root), its last
+    /// component left as it is, for lstat, unlink and rename to act on.
+    func path(_ relative: String) -> String {
+        let parent = Self.parent(of: relative)
+        guard !parent.isEmpty else { return url.appendingPathComponent(relative).path }
+        let name = String(relative.split(separator: "/").last ?? "")
+        // A loop resolves to nothing: the unresolved path then fails with ELOOP.
+        let folder = (try? RootPath.resolve(parent, in: url)) ?? parent
+        return url.appendingPathComponent(folder).appendingPathComponent(name).path
+    }
+
+    /// "a/b/c" → "a/b"; "a" → "".
+    static func parent(of relative: String) -> String {
+        var components = relative.split(separator: "/")
+        guard !components.isEmpty else { return "" }
+        components.removeLast()
+        return components.joined(separator: "/")
+    }
 
     /// lstat(2) of the entry, nil when there is none.
     func status(_ relative: String) -> stat? {
@@ -108,7 +126,7 @@ public struct RootDirectory {
 
     /// Writes the file whole (replacing what was there) with this mode.
     func write(_ relative: String, _ contents: Data, mode: mode_t = 0o644) throws {
-        try makeDirectory((relative as NSString).deletingLastPathComponent)
+        try makeDirectory(Self.parent(of: relative))
         do {
             try removeIfPresent(relative)
             try contents.write(to: URL(fileURLWithPath: path(relative)))
@@ -126,22 +144,26 @@ public struct RootDirectory {
 
     /// Creates the directory and its missing parents (each with `mode`); an
     /// existing directory is left as it is.
+    /// Symlinks on the way are followed inside the root (`lib/x` with
+    /// `lib -> usr/lib` is `usr/lib/x`), as rpm-ostree's cap-std does.
     func makeDirectory(_ relative: String, mode: mode_t = 0o755) throws {
-        guard !relative.isEmpty, relative != ".", !isDirectory(relative) else { return }
-        try makeDirectory((relative as NSString).deletingLastPathComponent, mode: mode)
-        guard mkdir(path(relative), mode) == 0 else { throw failure(relative, "cannot create the directory", errno: errno) }
-        try setMode(relative, mode)
+        guard !relative.isEmpty, relative != "." else { return }
+        let resolved = (try? RootPath.resolve(relative, in: url)) ?? relative
+        guard !resolved.isEmpty, !isDirectory(resolved) else { return }
+        try makeDirectory(Self.parent(of: resolved), mode: mode)
+        guard mkdir(path(resolved), mode) == 0 else { throw failure(relative, "cannot create the directory", errno: errno) }
+        try setMode(resolved, mode)
     }
 
     /// Replaces whatever is at `relative` with a symlink to `target`.
     func symlink(_ relative: String, to target: String) throws {
         try removeIfPresent(relative)
-        try makeDirectory((relative as NSString).deletingLastPathComponent)
+        try makeDirectory(Self.parent(of: relative))
         guard Glibc.symlink(target, path(relative)) == 0 else { throw failure(relative, "cannot create the symlink to \(target)", errno: errno) }
     }
 
     func move(_ relative: String, to destination: String) throws {
-        try makeDirectory((destination as NSString).deletingLastPathComponent)
+        try makeDirectory(Self.parent(of: destination))
         guard rename(path(relative), path(destination)) == 0 else {
             throw failure(relative, "cannot move it to /\(destination)", errno: errno)
         }

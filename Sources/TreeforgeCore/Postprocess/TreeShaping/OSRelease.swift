@@ -5,26 +5,21 @@ import Foundation
 /// appended — rpm-ostree's rule, applied to the file `/etc/os-release`
 /// finally names (usually `/usr/lib/os-release`).
 struct OSRelease {
-    var root: URL
+    var root: RootDirectory
 
     func mutate(baseVersion: String, nextVersion: String?) throws -> [String] {
         guard let nextVersion, !nextVersion.isEmpty else {
             return ["mutate-os-release: ignored, the commit has no version"]
         }
-        let path = try RootPath.resolve("etc/os-release", in: root)
-        let file = root.appendingPathComponent(path)
-        guard let contents = try? String(contentsOf: file, encoding: .utf8) else {
+        let path = try RootPath.resolve("etc/os-release", in: root.url)
+        guard let status = root.status(path), status.st_mode & S_IFMT == S_IFREG,
+              let data = try root.read(path), let contents = String(data: data, encoding: .utf8) else {
             throw ComposeError(.postprocess, subject: "mutate-os-release",
-                               "cannot read /\(path) (what /etc/os-release names); which package should ship it?")
+                               "cannot read /\(path) (what /etc/os-release names) as a text file; which package should ship it?")
         }
         let mutated = Self.mutated(contents, baseVersion: baseVersion, nextVersion: nextVersion)
-        // Replace, never write through: the file may be a hardlink shared with another.
-        let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
-        try FileManager.default.removeItem(at: file)
-        guard FileManager.default.createFile(atPath: file.path, contents: Data(mutated.utf8),
-                                             attributes: [.posixPermissions: attributes[.posixPermissions] ?? 0o644]) else {
-            throw ComposeError(.postprocess, subject: "mutate-os-release", "cannot write /\(path)")
-        }
+        // Replaced, not written through: the file may be a hardlink shared with another.
+        try root.write(path, Data(mutated.utf8), mode: status.st_mode & 0o7777)
         return ["mutate-os-release: /\(path): \(baseVersion) → \(nextVersion)"]
     }
 

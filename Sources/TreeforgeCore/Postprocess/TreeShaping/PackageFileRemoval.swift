@@ -10,7 +10,7 @@ import LibRPM
 /// A matched directory is removed only when nothing else is left in it:
 /// other packages may own files there.
 struct PackageFileRemoval {
-    var root: URL
+    var root: RootDirectory
     var databasePath: String
     var progress: ComposeProgress
 
@@ -28,7 +28,7 @@ struct PackageFileRemoval {
             }
             let owned: [String]?
             do {
-                owned = try RPMDatabase.files(root: root.path, ofPackageNamed: rule.package)
+                owned = try RPMDatabase.files(root: root.url.path, ofPackageNamed: rule.package)
             } catch let error as RPMError {
                 throw ComposeError(.postprocess, subject: "remove-from-packages: \(rule.package)", "cannot read the rpm database: \(error)")
             }
@@ -59,13 +59,10 @@ struct PackageFileRemoval {
     }
 
     private func removeIfPossible(_ path: String) throws -> Bool {
-        let url = root.appendingPathComponent(RootPath.relative(path))
-        var info = stat()
-        guard lstat(url.path, &info) == 0 else { return false }
-        if info.st_mode & S_IFMT == S_IFDIR {
-            guard (try? FileManager.default.contentsOfDirectory(atPath: url.path))?.isEmpty == true else { return false }
-        }
-        try FileManager.default.removeItem(at: url)
+        let relative = RootPath.relative(path)
+        guard root.exists(relative) else { return false }
+        if root.isDirectory(relative), try !root.entries(relative).isEmpty { return false }
+        try root.removeIfPresent(relative)
         return true
     }
 }

@@ -54,12 +54,9 @@ struct PostprocessScripts {
         var lines: [String] = []
         for script in scripts {
             log.write(Data(">>> \(script.name)\n".utf8))
-            let file = root.appendingPathComponent(script.path)
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: file.path, contents: script.contents, attributes: [.posixPermissions: 0o755]) else {
-                throw ComposeError(.postprocess, subject: script.name, "cannot write the script into the tree at /\(script.path)")
-            }
-            defer { try? FileManager.default.removeItem(at: file) }
+            let tree = RootDirectory(root)
+            try tree.write(script.path, script.contents, mode: 0o755)
+            defer { try? tree.removeIfPresent(script.path) }
             let start = Date()
             let exit = try execute("/" + script.path, log: log)
             switch exit {

@@ -4,22 +4,28 @@ import Foundation
 /// rpm-ostree's importer does, so nothing on a booted host can rewrite a
 /// binary in place even through a writable /usr overlay.
 enum ReadonlyExecutables {
-    static func apply(root: URL) throws -> [String] {
+    static func apply(root: RootDirectory) throws -> [String] {
         var changed = 0
-        let files = FileManager.default
-        guard let walker = files.enumerator(atPath: root.path) else { return [] }
-        while let relative = walker.nextObject() as? String {
-            let path = root.appendingPathComponent(relative).path
-            var info = stat()
-            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
-            let mode = info.st_mode & 0o7777
-            guard mode & 0o111 != 0, mode & 0o222 != 0 else { continue }
-            guard chmod(path, mode & ~0o222) == 0 else {
-                throw ComposeError(.postprocess, subject: "/" + relative,
-                                   "readonly-executables: cannot change the mode: \(String(cString: strerror(errno)))")
-            }
-            changed += 1
-        }
+        try walk("", root, changed: &changed)
         return ["readonly-executables: removed the write bits of \(changed) executables"]
+    }
+
+    /// Symlinks are never followed: only what the tree itself holds changes.
+    private static func walk(_ directory: String, _ root: RootDirectory, changed: inout Int) throws {
+        for name in try root.entries(directory.isEmpty ? "." : directory) {
+            let path = directory.isEmpty ? name : directory + "/" + name
+            guard let info = root.status(path) else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                try walk(path, root, changed: &changed)
+            case S_IFREG:
+                let mode = info.st_mode & 0o7777
+                guard mode & 0o111 != 0, mode & 0o222 != 0 else { continue }
+                try root.setMode(path, mode & ~0o222)
+                changed += 1
+            default:
+                continue
+            }
+        }
     }
 }

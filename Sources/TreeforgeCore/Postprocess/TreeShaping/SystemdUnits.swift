@@ -8,7 +8,7 @@ import Foundation
 /// templates). A unit with no `[Install]` section goes into
 /// `multi-user.target.wants`, which is what rpm-ostree does for every unit.
 struct SystemdUnits {
-    var root: URL
+    var root: RootDirectory
 
     /// Where units are looked for, in systemd's order of precedence for the
     /// admin and vendor directories.
@@ -23,7 +23,7 @@ struct SystemdUnits {
             let unit = pending.removeFirst()
             guard done.insert(unit).inserted else { continue }
             let file = try unitFile(for: unit)
-            let install = try InstallSection(parsing: root.appendingPathComponent(try RootPath.resolve(file, in: root)))
+            let install = try InstallSection(parsing: root.url.appendingPathComponent(try RootPath.resolve(file, in: root.url)))
             var name = unit
             if unit.contains("@.") {
                 // A bare template ("getty@.service") is enabled with its DefaultInstance.
@@ -53,11 +53,7 @@ struct SystemdUnits {
 
     func setDefaultTarget(_ target: String) throws -> [String] {
         let link = "usr/lib/systemd/system/default.target"
-        let path = root.appendingPathComponent(link).path
-        if (try? FileManager.default.attributesOfItem(atPath: path)) != nil || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
-            try FileManager.default.removeItem(atPath: path)
-        }
-        try makeSymlink(link, to: target, for: target, key: "default-target")
+        try root.symlink(link, to: target)
         return ["default-target: /\(link) → \(target)"]
     }
 
@@ -70,8 +66,8 @@ struct SystemdUnits {
         for name in candidates {
             for directory in Self.unitDirectories {
                 let relative = directory + "/" + name
-                let resolved = try RootPath.resolve(relative, in: root)
-                if FileManager.default.fileExists(atPath: root.appendingPathComponent(resolved).path) {
+                let resolved = try RootPath.resolve(relative, in: root.url)
+                if root.status(resolved).map({ $0.st_mode & S_IFMT == S_IFREG }) == true {
                     // Link to the unit where systemd looks for it, not through /lib.
                     let canonical = directory == "lib/systemd/system" ? "usr/lib/systemd/system/\(name)" : relative
                     return canonical
@@ -82,19 +78,16 @@ struct SystemdUnits {
                            "no unit file \(candidates.joined(separator: " or ")) in the tree (looked in /\(Self.unitDirectories.joined(separator: ", /"))); is the package that ships it in the treefile?")
     }
 
-    private func makeSymlink(_ link: String, to destination: String, for unit: String, key: String = "units") throws {
-        let url = root.appendingPathComponent(link)
-        let files = FileManager.default
-        if let existing = try? files.destinationOfSymbolicLink(atPath: url.path) {
+    private func makeSymlink(_ link: String, to destination: String, for unit: String) throws {
+        if root.isSymlink(link) {
+            let existing = try root.symlinkTarget(link)
             if existing == destination { return }
-            throw ComposeError(.postprocess, subject: "\(key): \(unit)", "/\(link) already exists and points to \(existing), not \(destination)")
+            throw ComposeError(.postprocess, subject: "units: \(unit)", "/\(link) already exists and points to \(existing), not \(destination)")
         }
-        if files.fileExists(atPath: url.path) {
-            throw ComposeError(.postprocess, subject: "\(key): \(unit)", "/\(link) already exists and is not a symlink")
+        if root.exists(link) {
+            throw ComposeError(.postprocess, subject: "units: \(unit)", "/\(link) already exists and is not a symlink")
         }
-        try files.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                  attributes: [.posixPermissions: 0o755])
-        try files.createSymbolicLink(atPath: url.path, withDestinationPath: destination)
+        try root.symlink(link, to: destination)
     }
 }
 

@@ -40,6 +40,7 @@ public struct TreeShaping {
     /// per change, for the build log.
     public func run() throws -> [String] {
         let config = treefile.config
+        let root = RootDirectory(self.root)
         var log: [String] = []
         if !config.removeFromPackages.isEmpty {
             log += try PackageFileRemoval(root: root, databasePath: databasePath, progress: progress)
@@ -60,7 +61,7 @@ public struct TreeShaping {
         let files = TreefileFiles(root: root, treefile: treefile)
         log += try files.remove(config.removeFiles)
         log += try files.add(config.addFiles)
-        log += try PostprocessScripts(root: root, treefile: treefile, confinement: confinement, timeout: scriptTimeout,
+        log += try PostprocessScripts(root: self.root, treefile: treefile, confinement: confinement, timeout: scriptTimeout,
                                       sourceDateEpoch: sourceDateEpoch, logFile: scriptLog, progress: progress).run()
         return log
     }

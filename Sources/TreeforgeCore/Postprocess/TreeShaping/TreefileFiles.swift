@@ -2,7 +2,7 @@ import Foundation
 
 /// `remove-files` and `add-files`.
 struct TreefileFiles {
-    var root: URL
+    var root: RootDirectory
     var treefile: Treefile
 
     /// `remove-files`: paths relative to the root (rpm-ostree refuses
@@ -17,20 +17,19 @@ struct TreefileFiles {
             if path.contains("..") {
                 throw ComposeError(.postprocess, subject: location("remove-files"), "remove-files: '..' is not allowed in \(path)")
             }
-            let url = root.appendingPathComponent(path)
-            var info = stat()
-            guard lstat(url.path, &info) == 0 else {
+            guard root.exists(path) else {
                 log.append("remove-files: \(path): not in the tree")
                 continue
             }
-            try FileManager.default.removeItem(at: url)
+            try root.removeIfPresent(path)
             log.append("remove-files: deleted \(path)")
         }
         return log
     }
 
     /// `add-files`: each source (from the treefile's folder) copied to its
-    /// destination with the source's permission bits, owned by root.
+    /// destination with the source's permission bits, owned by root (who
+    /// runs the compose).
     func add(_ files: [AddFile]) throws -> [String] {
         var log: [String] = []
         for file in files {
@@ -43,21 +42,11 @@ struct TreefileFiles {
                 throw ComposeError(.postprocess, subject: location("add-files"), "cannot read the add-files source \(file.source)")
             }
             let mode = (try FileManager.default.attributesOfItem(atPath: source.path)[.posixPermissions] as? Int) ?? 0o644
-            let target = root.appendingPathComponent(destination)
-            var info = stat()
-            if lstat(target.path, &info) == 0 {
-                if info.st_mode & S_IFMT == S_IFDIR {
-                    throw ComposeError(.postprocess, subject: location("add-files"),
-                                       "add-files destination \(file.destination) is a directory in the tree")
-                }
-                try FileManager.default.removeItem(at: target)
+            if root.isDirectory(destination) {
+                throw ComposeError(.postprocess, subject: location("add-files"),
+                                   "add-files destination \(file.destination) is a directory in the tree")
             }
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o755])
-            guard FileManager.default.createFile(atPath: target.path, contents: content, attributes: [.posixPermissions: mode]),
-                  chown(target.path, 0, 0) == 0 || getuid() != 0 else {
-                throw ComposeError(.postprocess, subject: location("add-files"), "cannot write \(file.destination) in the tree")
-            }
+            try root.write(destination, content, mode: mode_t(mode))
             log.append("add-files: \(file.source) → /\(destination) (mode \(String(mode, radix: 8)))")
         }
         return log
