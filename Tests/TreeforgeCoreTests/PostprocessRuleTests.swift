@@ -77,6 +77,16 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("systemd/system/x.target.wants").path))
         try tree.removeIfPresent("host")
         #expect(FileManager.default.fileExists(atPath: outside.path), "removing a link leaves its target")
+
+        // A link to itself by absolute path loops inside the root, but not on
+        // the host: it must never fall through to the host's /etc.
+        try FileManager.default.removeItem(at: root.appendingPathComponent("etc"))
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("etc").path, withDestinationPath: "/etc")
+        #expect(!tree.isDirectory("etc/ssh") && !tree.exists("etc/passwd"))
+        #expect(throws: ComposeError.self) { try tree.write("etc/ssh/planted", Data("e".utf8)) }
+        try tree.removeIfPresent("etc/hostname")
+        #expect(FileManager.default.fileExists(atPath: "/etc/hostname"), "what cannot be resolved in the tree is not there")
+        #expect(!FileManager.default.fileExists(atPath: "/etc/ssh/planted"))
     }
 }
 

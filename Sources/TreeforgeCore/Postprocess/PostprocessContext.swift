@@ -69,14 +69,13 @@ public struct RootDirectory {
 
     /// The host path of `relative`: its folders resolved as a chroot would
     /// resolve them (a package's `/etc -> /` stays inside the root), its last
-    /// component left as it is, for lstat, unlink and rename to act on.
-    func path(_ relative: String) -> String {
+    /// component left as it is, for lstat, unlink and rename to act on. A
+    /// symlink loop is an error: the host would resolve it differently.
+    func path(_ relative: String) throws -> String {
         let parent = Self.parent(of: relative)
         guard !parent.isEmpty else { return url.appendingPathComponent(relative).path }
         let name = String(relative.split(separator: "/").last ?? "")
-        // A loop resolves to nothing: the unresolved path then fails with ELOOP.
-        let folder = (try? RootPath.resolve(parent, in: url)) ?? parent
-        return url.appendingPathComponent(folder).appendingPathComponent(name).path
+        return url.appendingPathComponent(try RootPath.resolve(parent, in: url)).appendingPathComponent(name).path
     }
 
     /// "a/b/c" → "a/b"; "a" → "".
@@ -90,7 +89,8 @@ public struct RootDirectory {
     /// lstat(2) of the entry, nil when there is none.
     func status(_ relative: String) -> stat? {
         var info = stat()
-        return lstat(path(relative), &info) == 0 ? info : nil
+        guard let path = try? path(relative) else { return nil }
+        return lstat(path, &info) == 0 ? info : nil
     }
 
     func exists(_ relative: String) -> Bool { status(relative) != nil }
@@ -101,7 +101,7 @@ public struct RootDirectory {
 
     func entries(_ relative: String) throws -> [String] {
         do {
-            return try FileManager.default.contentsOfDirectory(atPath: path(relative)).sorted()
+            return try FileManager.default.contentsOfDirectory(atPath: try path(relative)).sorted()
         } catch {
             throw failure(relative, "cannot list the directory", error)
         }
@@ -110,7 +110,7 @@ public struct RootDirectory {
     func read(_ relative: String) throws -> Data? {
         guard exists(relative) else { return nil }
         do {
-            return try Data(contentsOf: URL(fileURLWithPath: path(relative)))
+            return try Data(contentsOf: URL(fileURLWithPath: try path(relative)))
         } catch {
             throw failure(relative, "cannot read", error)
         }
@@ -118,7 +118,7 @@ public struct RootDirectory {
 
     func symlinkTarget(_ relative: String) throws -> String {
         do {
-            return try FileManager.default.destinationOfSymbolicLink(atPath: path(relative))
+            return try FileManager.default.destinationOfSymbolicLink(atPath: try path(relative))
         } catch {
             throw failure(relative, "cannot read the symlink", error)
         }
@@ -129,7 +129,7 @@ public struct RootDirectory {
         try makeDirectory(Self.parent(of: relative))
         do {
             try removeIfPresent(relative)
-            try contents.write(to: URL(fileURLWithPath: path(relative)))
+            try contents.write(to: URL(fileURLWithPath: try path(relative)))
             try setMode(relative, mode)
         } catch let error as ComposeError {
             throw error
@@ -139,7 +139,7 @@ public struct RootDirectory {
     }
 
     func setMode(_ relative: String, _ mode: mode_t) throws {
-        guard chmod(path(relative), mode) == 0 else { throw failure(relative, "cannot set mode \(String(mode, radix: 8))", errno: errno) }
+        guard chmod(try path(relative), mode) == 0 else { throw failure(relative, "cannot set mode \(String(mode, radix: 8))", errno: errno) }
     }
 
     /// Creates the directory and its missing parents (each with `mode`); an
@@ -148,10 +148,10 @@ public struct RootDirectory {
     /// `lib -> usr/lib` is `usr/lib/x`), as rpm-ostree's cap-std does.
     func makeDirectory(_ relative: String, mode: mode_t = 0o755) throws {
         guard !relative.isEmpty, relative != "." else { return }
-        let resolved = (try? RootPath.resolve(relative, in: url)) ?? relative
+        let resolved = try RootPath.resolve(relative, in: url)
         guard !resolved.isEmpty, !isDirectory(resolved) else { return }
         try makeDirectory(Self.parent(of: resolved), mode: mode)
-        guard mkdir(path(resolved), mode) == 0 else { throw failure(relative, "cannot create the directory", errno: errno) }
+        guard mkdir(try path(resolved), mode) == 0 else { throw failure(relative, "cannot create the directory", errno: errno) }
         try setMode(resolved, mode)
     }
 
@@ -159,12 +159,12 @@ public struct RootDirectory {
     func symlink(_ relative: String, to target: String) throws {
         try removeIfPresent(relative)
         try makeDirectory(Self.parent(of: relative))
-        guard Glibc.symlink(target, path(relative)) == 0 else { throw failure(relative, "cannot create the symlink to \(target)", errno: errno) }
+        guard Glibc.symlink(target, try path(relative)) == 0 else { throw failure(relative, "cannot create the symlink to \(target)", errno: errno) }
     }
 
     func move(_ relative: String, to destination: String) throws {
         try makeDirectory(Self.parent(of: destination))
-        guard rename(path(relative), path(destination)) == 0 else {
+        guard rename(try path(relative), try path(destination)) == 0 else {
             throw failure(relative, "cannot move it to /\(destination)", errno: errno)
         }
     }
@@ -172,7 +172,7 @@ public struct RootDirectory {
     func removeIfPresent(_ relative: String) throws {
         guard exists(relative) else { return }
         do {
-            try FileManager.default.removeItem(atPath: path(relative))
+            try FileManager.default.removeItem(atPath: try path(relative))
         } catch {
             throw failure(relative, "cannot remove", error)
         }
