@@ -1,5 +1,4 @@
 import CRpm
-import Glibc
 
 /// Reads the rpmdb of an installed root (no chroot: reading only).
 ///
@@ -36,39 +35,5 @@ public enum RPMDatabase {
                                              release: string(RPMTAG_RELEASE), arch: string(RPMTAG_ARCH)))
         }
         return packages.sorted { ($0.name, $0.arch) < ($1.name, $1.arch) }
-    }
-
-    /// The paths of every file each installed package named `name` owns
-    /// (all arches), as the rpmdb lists them; nil when no package by that
-    /// name is installed.
-    public static func files(root: String, ofPackageNamed name: String) throws -> [String]? {
-        let ts = rpmtsCreate()
-        defer { rpmtsFree(ts) }
-        guard rpmtsSetRootDir(ts, root) == 0 else {
-            throw RPMError(function: "rpmtsSetRootDir", message: "invalid root directory \(root)")
-        }
-        // Opened first, so that no iterator below means "no such package".
-        guard rpmtsOpenDB(ts, O_RDONLY) == 0 else {
-            throw RPMError.fromLog("rpmtsOpenDB", fallback: "cannot open the rpm database in \(root)")
-        }
-        guard let iterator = rpmtsInitIterator(ts, rpmDbiTagVal(RPMDBI_NAME.rawValue), name, 0) else {
-            return nil
-        }
-        defer { rpmdbFreeIterator(iterator) }
-        var paths: [String] = []
-        var found = false
-        while let header = rpmdbNextIterator(iterator) {
-            found = true
-            let data = rpmtdNew()
-            defer { rpmtdFree(data) }
-            guard headerGet(header, rpmTagVal(RPMTAG_FILENAMES.rawValue), data, headerGetFlags(HEADERGET_EXT.rawValue)) != 0 else {
-                continue  // a package without files
-            }
-            defer { rpmtdFreeData(data) }
-            while let path = rpmtdNextString(data) {
-                paths.append(String(cString: path))
-            }
-        }
-        return found ? paths : nil
     }
 }

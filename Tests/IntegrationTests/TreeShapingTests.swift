@@ -77,9 +77,16 @@ struct TreeShapingTests {
         #expect(entry("/usr/bin/fixture-hello")?.hasPrefix("-00750 0 0") == true,
                 "add-files come after readonly-executables, as in rpm-ostree")
 
-        // remove-from-packages: the package's matching files are gone, its others stay.
+        // remove-from-packages: the package's matching files were never
+        // installed (librpm skipped them; the rpmdb says so), its others were.
         #expect(entry("/usr/share/fixture-app/private/token") == nil)
         #expect(entry("/usr/bin/fixture-app") != nil)
+        let checkout = harness.dir.path("checkout")
+        try Oracle.ostree(harness.repo, ["checkout", "-U", harness.ref, checkout.path])
+        let states = try Command.check(["rpm", "--root", checkout.path, "--dbpath", "/usr/share/rpm", "-q", "--qf",
+                                        "[%{FILESTATES:fstate} %{FILENAMES}\n]", "fixture-app"])
+        #expect(states.contains("net shared /usr/share/fixture-app/private/token"), "\(states)")
+        #expect(states.contains("normal /usr/bin/fixture-app"), "\(states)")
 
         // readonly-executables: package executables lose their write bits.
         #expect(entry("/usr/bin/fixture-app")?.hasPrefix("-00555 0 0") == true, "\(entry("/usr/bin/fixture-app") ?? "missing")")
@@ -121,7 +128,9 @@ struct TreeShapingTests {
 
         // remove-from-packages naming a package the tree does not have: caught before installing.
         try harness.expectFailure(try harness.treefile(["fixture-app"], extra: #"remove-from-packages: [[fixture-os, "/usr/lib/.*"]]"#),
-                                  stage: "resolve", mentions: ["remove-from-packages: fixture-os", "not installed"])
+                                  stage: "resolve", mentions: ["remove-from-packages: fixture-os", "not in the resolved package set"])
+        try harness.expectFailure(try harness.treefile(["fixture-app"], extra: #"remove-from-packages: [[fixture-app, "/usr/(share"]]"#),
+                                  stage: "load", mentions: ["remove-from-packages", "/usr/(share", "not a valid regular expression"])
 
         // A unit no package ships; remove-files with an absolute path.
         try harness.expectFailure(try harness.treefile(["fixture-app", "fixture-os"], extra: "units: [fixture-missing.service]"),
@@ -155,12 +164,17 @@ struct TreeShapingTests {
               - |
                 #!/bin/sh
                 echo top >> /usr/share/order
+                # The rpmdb is where the tree's rpm looks, as in rpm-ostree.
+                if [ -f /usr/lib/sysimage/rpm/rpmdb.sqlite ] && [ -f /usr/lib/rpm/macros.d/macros.rpm-ostree ]; then
+                  echo linked > /usr/share/rpmdb-at-script-time
+                fi
             """)
         let result = try harness.compose(treefile, environment: ["SOURCE_DATE_EPOCH": "1700000000"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try Oracle.ostree(harness.repo, ["cat", harness.ref, "/usr/share/order"]) == "included 1700000000\ntop\nscript\n",
                 "included files' scripts first, then the includer's, then postprocess-script")
         #expect(try Oracle.ostree(harness.repo, ["cat", harness.ref, "/usr/share/copied"]) == "from the treefile's folder\n")
+        #expect(try Oracle.ostree(harness.repo, ["cat", harness.ref, "/usr/share/rpmdb-at-script-time"]) == "linked\n")
         let listing = try Oracle.ostree(harness.repo, ["ls", "-R", harness.ref])
         #expect(!listing.contains("treeforge-postprocess"), "the scripts are removed after they ran")
         #expect(!listing.contains("/tmp/treefile") && !listing.contains("data.txt"), "the treefile's folder is not copied into the tree")

@@ -47,15 +47,17 @@ import TestSupport
         #expect(error.package?.hasSuffix("none.rpm") == true)
     }
 
-    /// The device nodes a package ships, from its header (`rpm -qlv` is the oracle).
-    @Test func listsThePackagesDeviceFiles() throws {
+    /// A package's name and files from its header (`rpm -qlvp` is the oracle).
+    @Test func readsAPackagesFileList() throws {
         let packages = try Fixtures.repository().appendingPathComponent("Packages")
-        let devices = try RPMTransaction.deviceFiles(inPackageAt: packages.appendingPathComponent("fixture-layout-1.0-1.noarch.rpm").path)
-        #expect(devices == [RPMDeviceFile(package: "fixture-layout-1.0-1.noarch", path: "/usr/share/fixture-layout/null",
-                                          isCharacterDevice: true, major: 1, minor: 3)])
-        let listing = try Command.check(["rpm", "-qlvp", packages.appendingPathComponent("fixture-layout-1.0-1.noarch.rpm").path])
-        let line = listing.split(separator: "\n").first { $0.hasSuffix(" /usr/share/fixture-layout/null") }
-        #expect(line?.hasPrefix("c") == true, "\(listing)")
-        #expect(try RPMTransaction.deviceFiles(inPackageAt: packages.appendingPathComponent("fixture-app-1.0-1.noarch.rpm").path).isEmpty)
+        let layout = try RPMPackageFileList(packageAt: packages.appendingPathComponent("fixture-layout-1.0-1.noarch.rpm").path)
+        #expect(layout.name == "fixture-layout" && layout.nevra == "fixture-layout-1.0-1.noarch")
+        let device = try #require(layout.files.first { $0.path == "/usr/share/fixture-layout/null" })
+        #expect(device.isCharacterDevice && device.major == 1 && device.minor == 3)
+        let listing = try Command.check(["rpm", "-qlp", packages.appendingPathComponent("fixture-layout-1.0-1.noarch.rpm").path])
+        #expect(layout.files.map(\.path) == listing.split(separator: "\n").map(String.init))
+        let app = try RPMPackageFileList(packageAt: packages.appendingPathComponent("fixture-app-1.0-1.noarch.rpm").path)
+        #expect(app.files.contains { $0.path == "/usr/share/fixture-app/private" && $0.isDirectory && $0.mode & 0o7777 == 0o700 })
+        #expect(!app.files.contains { $0.isCharacterDevice || $0.isBlockDevice })
     }
 }

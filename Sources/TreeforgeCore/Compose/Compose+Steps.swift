@@ -18,9 +18,11 @@ extension Compose {
         installer.seedFiles = try PasswdSeed(treefile: plan.treefile, previous: previous).files()
         let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
         let version = try committer().nextVersion(for: plan.treefile)
+        let postprocess = Postprocess(treefile: plan.treefile, previous: previous)
         _ = try timer.time(.postprocess) {
+            try postprocess.prepareForTreeShaping(root: root, progress: progress)
             _ = try shapeTree(root, plan: plan, installer: installer, version: version, workdir: destination)
-            try Postprocess(treefile: plan.treefile, previous: previous).run(root, progress: progress)
+            try postprocess.run(root, progress: progress)
         }
         return (plan, root)
     }

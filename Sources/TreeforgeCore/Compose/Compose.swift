@@ -201,10 +201,12 @@ public final class Compose {
             try store.setLog(buildID, stage: .install, text: log)
         }
         let version = try committer().nextVersion(for: plan.treefile)
+        let postprocess = Postprocess(treefile: plan.treefile, previous: previous)
         _ = try timer.time(.postprocess) {
+            try postprocess.prepareForTreeShaping(root: root, progress: progress)
             let shaped = try shapeTree(root, plan: plan, installer: installer, version: version, workdir: scratch)
             try store.setLog(buildID, stage: .postprocess, text: shaped)
-            try Postprocess(treefile: plan.treefile, previous: previous).run(root, progress: progress)
+            try postprocess.run(root, progress: progress)
         }
         return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer,
                                     version: version)
@@ -215,6 +217,7 @@ public final class Compose {
         installer.documentation = plan.treefile.config.documentation
         installer.installLanguages = plan.treefile.config.installLangs
         installer.ignoreDevices = plan.treefile.config.ignoreDevices
+        installer.removeFromPackages = plan.treefile.config.removeFromPackages
         installer.sandboxMode = options.sandbox
         installer.scriptletTimeout = options.scriptletTimeout
         installer.sourceDateEpoch = Installer.sourceDateEpoch(startedAt: startedAt)
@@ -278,7 +281,7 @@ public final class Compose {
     /// Postprocess scripts' output goes to `postprocess.log` in `workdir`;
     /// returns the log text (one line per change, then that output).
     func shapeTree(_ root: URL, plan: ComposePlan, installer: Installer, version: String?, workdir: URL) throws -> String {
-        var shaping = TreeShaping(root: root, treefile: plan.treefile, databasePath: installer.databasePath, version: version,
+        var shaping = TreeShaping(root: root, treefile: plan.treefile, version: version,
                                   scriptLog: workdir.appendingPathComponent("postprocess.log"), progress: progress)
         if !plan.treefile.config.postprocess.isEmpty || plan.treefile.config.postprocessScript != nil {
             shaping.confinement = try options.sandbox.resolve(sourceDateEpoch: installer.sourceDateEpoch)
@@ -332,7 +335,8 @@ public final class Compose {
         // Caught here rather than after the install: the resolved set is what gets installed.
         let names = Set(packages.packages.map(\.name))
         if let missing = treefile.config.removeFromPackages.first(where: { !names.contains($0.package) }) {
-            throw PackageFileRemoval.notInstalled(missing.package, stage: .resolve)
+            throw ComposeError(.resolve, subject: "remove-from-packages: \(missing.package)",
+                               "\(missing.package) is not in the resolved package set; add it to packages or drop the entry")
         }
         try resolved(packages)
         if let target = options.writeLockfileTo {

@@ -30,6 +30,8 @@ public struct InstallPlan: Codable, Sendable {
     /// Treefile `ignore-devices`: skip the device nodes packages ship (true)
     /// or fail on them.
     public var ignoreDevices = true
+    /// Treefile `remove-from-packages`: files librpm does not install.
+    public var removeFromPackages: [RemoveFromPackage] = []
 
     /// Where librpm writes the rpmdb: rpm-ostree's location, under /usr so it
     /// survives into an OSTree deployment (Debian's default is ~/.rpmdb).
@@ -57,4 +59,6 @@ public enum InstallEvent: Codable, Sendable, Equatable {
     /// The transaction could not start or finish; `package` when one is to blame.
     case failed(message: String, package: String?, details: [String])
     case finished(installed: Int)
+    /// Something the release engineer should know that does not stop the install.
+    case warning(message: String)
 }

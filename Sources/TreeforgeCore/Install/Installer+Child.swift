@@ -66,6 +66,8 @@ extension Installer {
                     watch.started(.init(nevra: nevra, scriptlet: scriptlet))
                 case .scriptletFinished:
                     watch.finished()
+                case .warning(let message):
+                    progress.warning(message)
                 default:
                     break
                 }

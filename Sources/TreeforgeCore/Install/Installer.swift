@@ -35,6 +35,8 @@ public struct Installer {
     public var installLanguages: [String] = []
     /// Treefile `ignore-devices`: packaged device nodes are skipped (true) or an error.
     public var ignoreDevices = true
+    /// Treefile `remove-from-packages`: files librpm leaves out.
+    public var removeFromPackages: [RemoveFromPackage] = []
 
     /// Written into the root before the transaction (see `PasswdSeed`).
     public var seedFiles: [SeedFile] = []
@@ -65,6 +67,7 @@ public struct Installer {
             root: root.path, databasePath: databasePath, documentation: documentation,
             installLanguages: installLanguages, packages: packages)
         plan.ignoreDevices = ignoreDevices
+        plan.removeFromPackages = removeFromPackages
         if case .sandboxed = confinement { plan.mountPoints = Sandbox.mountPoints.map { "/" + $0 } }
         let planFile = workdir.appendingPathComponent("install-plan.json")
         try JSONEncoder().encode(plan).write(to: planFile)

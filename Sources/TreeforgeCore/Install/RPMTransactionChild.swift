@@ -36,20 +36,21 @@ public enum RPMTransactionChild {
                 macros["_install_langs"] = plan.installLanguages.joined(separator: ":")
             }
             try RPMConfiguration.load(databasePath: plan.databasePath, extraMacros: macros)
-            // OSTree cannot commit device nodes (and the sandbox could not open
-            // them): librpm skips them, as rpm-ostree's import does, and the
-            // rpmdb records them as not installed. `ignore-devices: false`
-            // makes them an error instead.
-            let devices = try plan.packages.flatMap { try RPMTransaction.deviceFiles(inPackageAt: $0.path) }
-            if !devices.isEmpty {
-                if !plan.ignoreDevices {
-                    var packages: [String] = []
-                    for device in devices where !packages.contains(device.package) { packages.append(device.package) }
-                    emit(.failed(message: "the packages ship device files, which OSTree cannot commit (`ignore-devices: false` makes them an error)",
-                                 package: packages.joined(separator: ", "), details: devices.map(\.description)))
-                    return 1
-                }
-                RPMConfiguration.define("_netsharedpath", (plan.mountPoints + devices.map(\.path)).joined(separator: ":"))
+            let lists = try plan.packages.map { try RPMPackageFileList(packageAt: $0.path) }
+            let skips = try InstallSkips(plan: plan, lists: lists)
+            if let failure = skips.failure {
+                emit(failure)
+                return 1
+            }
+            for line in skips.log {
+                FileHandle.standardError.write(Data("treeforge: \(line)\n".utf8))
+            }
+            for warning in skips.warnings {
+                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+                emit(.warning(message: warning))
+            }
+            if !skips.paths.isEmpty {
+                RPMConfiguration.define("_netsharedpath", skips.paths.joined(separator: ":"))
             }
             let transaction = try RPMTransaction(root: plan.root)
             transaction.excludeDocumentation = !plan.documentation

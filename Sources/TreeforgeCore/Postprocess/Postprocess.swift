@@ -25,15 +25,20 @@ public struct Postprocess {
         self.previous = previous
     }
 
+    /// rpm-ostree links the rpmdb into place before units and scripts, so
+    /// that a postprocess script's `rpm -q` reads the tree's database.
+    static let beforeTreeShaping: [any PostprocessRule] = [
+        RPMDatabaseLayout(),
+    ]
+
     static let rules: [any PostprocessRule] = [
         // ── Before these rules, `TreeShaping` (Postprocess/TreeShaping/) has
-        // applied the treefile's tree-shaping keys on the root exactly as
-        // librpm left it (/etc still at /etc, the rpmdb not moved yet):
-        // remove-from-packages, readonly-executables, units, default-target,
-        // mutate-os-release, remove-files, add-files, the postprocess scripts.
+        // applied the treefile's tree-shaping keys on the root as librpm left
+        // it (/etc still at /etc) once `beforeTreeShaping` ran:
+        // readonly-executables, units, default-target, mutate-os-release,
+        // remove-files, add-files, the postprocess scripts.
         // ── Layout, as rpm-ostree's compose_postprocess does it:
         EtcLayout(),
-        RPMDatabaseLayout(),
         // ── compose_prepare_rootfs: a fresh toplevel.
         ToplevelLayout(),
         // ── postprocess_final:
@@ -46,8 +51,18 @@ public struct Postprocess {
         PasswdCheck(),
     ]
 
+    /// The rules that must come before the treefile's tree-shaping keys.
+    public func prepareForTreeShaping(root: URL, progress: ComposeProgress) throws {
+        let context = PostprocessContext(root: root, treefile: treefile, previous: previous, progress: progress)
+        for rule in Self.beforeTreeShaping {
+            try rule.apply(context)
+        }
+    }
+
     public func run(root: URL, progress: ComposeProgress) throws {
         let context = PostprocessContext(root: root, treefile: treefile, previous: previous, progress: progress)
+        // A postprocess script's `rpm -q` leaves SQLite's transient files too.
+        try RPMDatabaseLayout.removeTransactionState(root)
         for rule in Self.rules {
             try rule.apply(context)
         }

@@ -119,7 +119,7 @@ public struct AddFile: Sendable, Equatable {
     public var destination: String
 }
 
-public struct RemoveFromPackage: Sendable, Equatable {
+public struct RemoveFromPackage: Sendable, Equatable, Codable {
     public var package: String
     public var patterns: [String]
 }

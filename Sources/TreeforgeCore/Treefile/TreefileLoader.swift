@@ -153,6 +153,16 @@ public struct TreefileLoader: Sendable {
                                    "unsupported destination in add-files: \(file.destination) (allowed under /usr except /usr/local, /etc, /bin, /sbin, /lib, /lib64)")
             }
         }
+        for rule in config.removeFromPackages {
+            for pattern in rule.patterns {
+                do {
+                    _ = try Regex(pattern)
+                } catch {
+                    throw ComposeError(.load, subject: config.locations["remove-from-packages"]?.description,
+                                       "remove-from-packages: \(pattern) (for \(rule.package)) is not a valid regular expression: \(error)")
+                }
+            }
+        }
         if let suffix = config.automaticVersionSuffix, suffix.utf8.count != 1 || !suffix.allSatisfy(\.isASCII) {
             throw ComposeError(.load, subject: config.locations["automatic-version-suffix"]?.description,
                                "automatic-version-suffix must be exactly one ASCII character, not \"\(suffix)\"")

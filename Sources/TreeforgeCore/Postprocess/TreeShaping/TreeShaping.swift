@@ -2,20 +2,18 @@ import Foundation
 
 /// The treefile keys that shape an installed root, applied in rpm-ostree's
 /// order: first what rpm-ostree does while importing packages
-/// (`remove-from-packages`, `readonly-executables`), then its
-/// `compose_postprocess` sequence (`units`, `default-target`,
-/// `mutate-os-release`, `remove-files`, `add-files`, then the `postprocess`
-/// scripts and `postprocess-script`).
+/// (`readonly-executables`; `remove-from-packages` is done by librpm
+/// itself, see `InstallSkips`), then its `compose_postprocess` sequence
+/// (`units`, `default-target`, `mutate-os-release`, `remove-files`,
+/// `add-files`, then the `postprocess` scripts and `postprocess-script`).
 ///
-/// It runs on the root exactly as librpm left it — `/etc` still at `/etc`,
-/// the rpmdb where the install put it — before the OSTree layout rules move
-/// things into place; rpm-ostree gets the same result by moving `/usr/etc`
-/// back to `/etc` around these steps.
+/// It runs on the root as librpm left it — `/etc` still at `/etc`, the rpmdb
+/// already linked into place (`Postprocess.beforeTreeShaping`) — before the
+/// OSTree layout rules move things into place; rpm-ostree gets the same
+/// result by moving `/usr/etc` back to `/etc` around these steps.
 public struct TreeShaping {
     public var root: URL
     public var treefile: Treefile
-    /// The rpmdb's path inside the root.
-    public var databasePath: String
     /// The version the commit will get (for `mutate-os-release`).
     public var version: String?
     /// How postprocess scripts run: as scriptlets do (`--sandbox`).
@@ -27,10 +25,9 @@ public struct TreeShaping {
     public var scriptLog: URL
     public var progress: ComposeProgress
 
-    public init(root: URL, treefile: Treefile, databasePath: String, version: String?, scriptLog: URL, progress: ComposeProgress) {
+    public init(root: URL, treefile: Treefile, version: String?, scriptLog: URL, progress: ComposeProgress) {
         self.root = root
         self.treefile = treefile
-        self.databasePath = databasePath
         self.version = version
         self.scriptLog = scriptLog
         self.progress = progress
@@ -42,10 +39,6 @@ public struct TreeShaping {
         let config = treefile.config
         let root = RootDirectory(self.root)
         var log: [String] = []
-        if !config.removeFromPackages.isEmpty {
-            log += try PackageFileRemoval(root: root, databasePath: databasePath, progress: progress)
-                .apply(config.removeFromPackages)
-        }
         if config.readonlyExecutables {
             log += try ReadonlyExecutables.apply(root: root)
         }

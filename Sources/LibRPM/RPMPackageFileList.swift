@@ -1,0 +1,62 @@
+import CRpm
+
+/// What a package file ships, read from its header before any transaction:
+/// librpm takes `%_netsharedpath` (paths to skip) when a transaction is
+/// created, so what to skip must be known first.
+public struct RPMPackageFileList: Sendable, Equatable {
+    public let name: String
+    public let nevra: String
+    public let files: [Entry]
+
+    public struct Entry: Sendable, Equatable {
+        public let path: String
+        /// st_mode bits, file type included.
+        public let mode: UInt32
+        /// For devices: major and minor numbers.
+        public let major: UInt32
+        public let minor: UInt32
+
+        public init(path: String, mode: UInt32, major: UInt32 = 0, minor: UInt32 = 0) {
+            self.path = path
+            self.mode = mode
+            self.major = major
+            self.minor = minor
+        }
+
+        public var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
+        public var isCharacterDevice: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFCHR) }
+        public var isBlockDevice: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFBLK) }
+    }
+
+    /// Reads the header of the package file at `path`. Signatures are not
+    /// checked here (each repository's keys are, before the transaction) and
+    /// digests are when the package joins the transaction.
+    public init(packageAt path: String) throws {
+        let ts = rpmtsCreate()
+        defer { rpmtsFree(ts) }
+        _ = rpmtsSetVSFlags(ts, rpmtsVSFlags(ts) | CRPM_VSF_MASK_NOSIGNATURES)
+        guard let fd = Fopen(path, "r.ufdio"), Ferror(fd) == 0 else {
+            throw RPMError(function: "Fopen", package: path, message: "cannot open the package file")
+        }
+        defer { Fclose(fd) }
+        var header: Header?
+        guard rpmReadPackageFile(ts, fd, path, &header) == RPMRC_OK, let header else {
+            header.map { _ = headerFree($0) }
+            throw RPMError.fromLog("rpmReadPackageFile", package: path, fallback: "the package header is unreadable")
+        }
+        defer { headerFree(header) }
+        name = headerGetString(header, rpmTagVal(RPMTAG_NAME.rawValue)).map { String(cString: $0) } ?? ""
+        nevra = RPMTransaction.nevra(of: header)
+        var entries: [Entry] = []
+        if let files = rpmfilesNew(nil, header, rpmTagVal(RPMTAG_BASENAMES.rawValue), CRPM_FI_FLAGS_QUERY) {
+            defer { rpmfilesFree(files) }
+            for index in 0..<Int32(rpmfilesFC(files)) {
+                guard let name = rpmfilesFN(files, index) else { continue }
+                let device = UInt32(rpmfilesFRdev(files, index))
+                entries.append(Entry(path: String(cString: name), mode: UInt32(rpmfilesFMode(files, index)),
+                                     major: (device >> 8) & 0xfff, minor: (device & 0xff) | ((device >> 12) & 0xfff00)))
+            }
+        }
+        files = entries
+    }
+}
