@@ -10,8 +10,10 @@ struct ComposeInstallCommand: ParsableCommand {
 
     @Argument(help: "The treefile (YAML or JSON).") var treefile: String
     @Argument(help: "The folder to install into (the root is DESTDIR/rootfs).") var destdir: String
-    @Option(help: "The OSTree repository the tree will be committed to: its ref head seeds users and groups (preserve-passwd).")
+    @Option(help: "The OSTree repository the tree will be committed to: its ref head seeds users and groups (preserve-passwd) and is what the version counts from.")
     var repo: String?
+    @Option(help: "The version the commit will get (written into os-release by mutate-os-release); automatic when omitted.")
+    var version: String?
 
     @OptionGroup(title: "Treefile") var treefileOptions: TreefileOptions
     @OptionGroup(title: "Repositories") var repositoryOptions: RepositoryOptions
@@ -19,7 +21,8 @@ struct ComposeInstallCommand: ParsableCommand {
 
     func run() throws {
         try TerminalOutput.reportingErrors { output in
-            var options = ComposeOptions(treefile: treefile, repo: ".")
+            var options = ComposeOptions(treefile: treefile, repo: repo ?? ".")
+            options.version = version
             try treefileOptions.apply(to: &options)
             repositoryOptions.apply(to: &options)
             scriptletOptions.apply(to: &options)

@@ -283,6 +283,23 @@ struct ComposeStepsTests {
         #expect(row.packages.contains("fixture-app-1.0-1.noarch"))
     }
 
+    /// mutate-os-release in `compose install` writes the version the commit
+    /// then gets: counted from `--repo`'s head, read back by `compose commit`.
+    @Test func theVersionInOSReleaseIsTheCommits() throws {
+        let harness = try ComposeHarness("steps-version")
+        let treefile = try harness.treefile(["fixture-os", "fixture-sh"], extra: "mutate-os-release: \"40\"\nautomatic-version-prefix: \"40\"\n")
+        try harness.composeOK(treefile)
+        #expect(try Oracle.ostree(harness.repo, ["cat", harness.ref, "/usr/lib/os-release"]).contains("OSTREE_VERSION='40'"))
+        let destination = harness.dir.path("dest")
+        try Command.check([Fixtures.treeforgeExecutable.path, "compose", "install", treefile.path, destination.path, "--repo", harness.repo.path])
+        let osRelease = try String(contentsOf: destination.appendingPathComponent("rootfs/usr/lib/os-release"), encoding: .utf8)
+        #expect(osRelease.contains("OSTREE_VERSION='40.1'"), "counted from the repository's head: \(osRelease)")
+        try Command.check([Fixtures.treeforgeExecutable.path, "compose", "commit", treefile.path,
+                           destination.appendingPathComponent("rootfs").path, "--repo", harness.repo.path])
+        let log = try Oracle.ostree(harness.repo, ["log", harness.ref])
+        #expect(log.split(separator: "\n").first { $0.hasPrefix("Version: ") } == "Version: 40.1", "\(log)")
+    }
+
     @Test func commitOfAFolderWithoutAnRpmdb() throws {
         let harness = try ComposeHarness("steps-bad")
         let empty = harness.dir.path("empty")

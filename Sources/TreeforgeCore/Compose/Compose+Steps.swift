@@ -17,7 +17,10 @@ extension Compose {
         var installer = makeInstaller(plan, workdir: destination)
         installer.seedFiles = try PasswdSeed(treefile: plan.treefile, previous: previous).files()
         let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
-        let version = try committer().nextVersion(for: plan.treefile)
+        // Without a repository there is no previous version to count from.
+        var committer = committer()
+        if repository == nil { committer.repoPath = destination.appendingPathComponent("no-repository") }
+        let version = try committer.nextVersion(for: plan.treefile)
         let postprocess = Postprocess(treefile: plan.treefile, previous: previous)
         _ = try timer.time(.postprocess) {
             try postprocess.prepareForTreeShaping(root: root, progress: progress)
@@ -49,7 +52,11 @@ extension Compose {
             try store.recordPackages(buildID, packages)
             let plan = ComposePlan(treefile: treefile, packages: packages)
             let inputHash = InputHash.compute(treefile: treefile, packages: packages)
-            return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer)
+            // The version `compose install` wrote into os-release (mutate-os-release)
+            // is the commit's, unless --version says otherwise.
+            let version = options.version ?? OSRelease.ostreeVersion(in: RootDirectory(root))
+            return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer,
+                                        version: version)
         } catch {
             throw recordFailure(error, buildID: buildID, store: store, timer: timer)
         }

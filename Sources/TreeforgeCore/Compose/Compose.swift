@@ -370,7 +370,9 @@ final class StageTimer {
 
     init(progress: ComposeProgress) { self.progress = progress }
 
-    func time<T>(_ stage: Stage, _ body: () throws -> T) rethrows -> T {
+    /// An error that is not a `ComposeError` (a file operation's, say) is
+    /// reported as this stage's, not as the record stage's.
+    func time<T>(_ stage: Stage, _ body: () throws -> T) throws -> T {
         if killAt == stage.rawValue { kill(getpid(), SIGKILL) }
         progress.stageStarted(stage)
         let start = Date()
@@ -379,7 +381,13 @@ final class StageTimer {
             timings.append((stage, seconds))
             progress.stageFinished(stage, seconds: seconds)
         }
-        return try body()
+        do {
+            return try body()
+        } catch let error as ComposeError {
+            throw error
+        } catch {
+            throw ComposeError(stage, error.localizedDescription)
+        }
     }
 
     var secondsByStage: [String: Double] {

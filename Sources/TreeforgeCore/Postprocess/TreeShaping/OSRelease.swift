@@ -37,6 +37,29 @@ struct OSRelease {
         return result
     }
 
+    /// The `OSTREE_VERSION` `mutate-os-release` wrote into a laid-out tree's
+    /// os-release (`/usr/lib/os-release`, else `/usr/etc/os-release`).
+    static func ostreeVersion(in root: RootDirectory) -> String? {
+        for path in ["usr/lib/os-release", "usr/etc/os-release"] {
+            guard let data = try? root.read(path), let text = String(data: data, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n") where line.hasPrefix("OSTREE_VERSION=") {
+                return shellUnquoted(String(line.dropFirst("OSTREE_VERSION=".count)))
+            }
+        }
+        return nil
+    }
+
+    /// The inverse of `shellQuoted` (and plain or double-quoted values).
+    static func shellUnquoted(_ value: String) -> String {
+        if value.hasPrefix("'"), value.hasSuffix("'"), value.count >= 2 {
+            return String(value.dropFirst().dropLast()).replacingOccurrences(of: "'\\''", with: "'")
+        }
+        if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+            return String(value.dropFirst().dropLast())
+        }
+        return value
+    }
+
     /// GLib's g_shell_quote: single quotes, with ' written as '\''.
     static func shellQuoted(_ value: String) -> String {
         "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
