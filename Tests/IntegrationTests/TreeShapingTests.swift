@@ -181,6 +181,18 @@ struct TreeShapingTests {
         let log = try Command.check([Fixtures.treeforgeExecutable.path, "builds", "log", "--repo", harness.repo.path, "--stage", "postprocess", "1"])
         #expect(log.contains("postprocess-script says hello"))
         #expect(log.contains("postprocess-script post.sh: ran in"))
+
+        // What scripts can read is an input: editing it composes again.
+        #expect(try harness.compose(treefile, environment: ["SOURCE_DATE_EPOCH": "1700000000"]).status == 3)
+        try "edited\n".write(to: folder.appendingPathComponent("data.txt"), atomically: true, encoding: .utf8)
+        #expect(try harness.compose(treefile, environment: ["SOURCE_DATE_EPOCH": "1700000000"]).status == 0)
+        #expect(try Oracle.ostree(harness.repo, ["cat", harness.ref, "/usr/share/copied"]) == "edited\n")
+
+        // Unconfined, the folder is copied in — without a workdir that lives inside it.
+        let unconfined = try harness.compose(treefile, ["--sandbox", "none", "--force-nocache", "--workdir", folder.appendingPathComponent("work").path])
+        #expect(unconfined.status == 0, "\(unconfined.stderr)")
+        #expect(try Oracle.ostree(harness.repo, ["cat", harness.ref, "/usr/share/copied"]) == "edited\n")
+        #expect(!(try Oracle.ostree(harness.repo, ["ls", "-R", harness.ref]).contains("treefile")))
     }
 
     @Test func aFailingOrHangingPostprocessScriptStopsTheCompose() throws {

@@ -51,7 +51,7 @@ extension Compose {
             try timer.time(.postprocess) { try PasswdCheck.run(root: root, treefile: treefile, previous: previous, progress: progress) }
             try store.recordPackages(buildID, packages)
             let plan = ComposePlan(treefile: treefile, packages: packages)
-            let inputHash = InputHash.compute(treefile: treefile, packages: packages)
+            let inputHash = try InputHash.compute(treefile: treefile, packages: packages, scriptFolder: scriptFolder(treefile))
             // The version `compose install` wrote into os-release (mutate-os-release)
             // is the commit's, unless --version says otherwise.
             let version = options.version ?? OSRelease.ostreeVersion(in: RootDirectory(root))

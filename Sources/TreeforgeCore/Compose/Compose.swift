@@ -131,7 +131,7 @@ public final class Compose {
             } resolved: { packages in
                 try store.recordPackages(buildID, packages)
             }
-            let inputHash = InputHash.compute(treefile: plan.treefile, packages: plan.packages)
+            let inputHash = try InputHash.compute(treefile: plan.treefile, packages: plan.packages, scriptFolder: scriptFolder(plan.treefile))
             if !options.forceNocache, let head = try unchangedHead(plan.treefile.ref, inputHash: inputHash) {
                 try store.update(buildID) {
                     $0.status = .unchanged
@@ -266,6 +266,14 @@ public final class Compose {
             version: committed.version, packages: plan.packages, timings: timer.timings)
     }
 
+    /// The treefile's folder as its postprocess scripts see it (nil without
+    /// scripts): what they can read is an input, the compose's own output
+    /// folders are not.
+    func scriptFolder(_ treefile: Treefile) -> TreefileFolder? {
+        guard !treefile.config.postprocess.isEmpty || treefile.config.postprocessScript != nil else { return nil }
+        return TreefileFolder(treefile.directory, excluding: [options.repo, options.workdir, options.cachedir].compactMap { $0 })
+    }
+
     /// The committer the options describe.
     func committer() -> Committer {
         var committer = Committer(repoPath: options.repo, version: options.version)
@@ -287,6 +295,7 @@ public final class Compose {
             shaping.confinement = try options.sandbox.resolve(sourceDateEpoch: installer.sourceDateEpoch)
         }
         shaping.scriptTimeout = options.scriptletTimeout
+        shaping.scriptFolder = scriptFolder(plan.treefile)
         shaping.sourceDateEpoch = installer.sourceDateEpoch
         let lines = try shaping.run()
         let output = (try? String(contentsOf: shaping.scriptLog, encoding: .utf8)) ?? ""

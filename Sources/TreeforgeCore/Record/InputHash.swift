@@ -14,23 +14,35 @@ public enum TreeforgeVersion {
 /// the treeforge version. The same inputs give the same hash, whatever the order or
 /// spelling of the treefile.
 public enum InputHash {
-    public static func compute(treefile: Treefile, packages: ResolvedSet) -> String {
+    /// `scriptFolder`: the treefile's folder as postprocess scripts see it,
+    /// when the treefile has any.
+    public static func compute(treefile: Treefile, packages: ResolvedSet, scriptFolder: TreefileFolder? = nil) throws -> String {
         var text = "treeforge-inputs-v1\n"
         text += "treeforge \(TreeforgeVersion.string)\n"
         text += "treefile \(treefile.config.canonicalJSON)\n"
         for file in treefile.externalFiles.sorted(by: { ($0.key, $0.name) < ($1.key, $1.name) }) {
-            let content = FileManager.default.contents(atPath: file.url.path) ?? Data()
             let mode = (try? FileManager.default.attributesOfItem(atPath: file.url.path))?[.posixPermissions] as? Int ?? 0
-            text += "file \(file.key) \(file.name) \(String(mode, radix: 8)) \(Checksum.sha256.hex(of: content))\n"
+            text += "file \(file.key) \(file.name) \(String(mode, radix: 8)) \(try digest(file.url, for: "`\(file.key)` names it"))\n"
+        }
+        if let scriptFolder {
+            text += "script-folder \(try scriptFolder.digest())\n"
         }
         let used = Set(packages.packages.map(\.repository))
         for repo in packages.repos.filter({ used.contains($0.id) && $0.gpgcheck }).sorted(by: { $0.id < $1.id }) {
-            let keys = repo.gpgkeys.map { Checksum.sha256.hex(of: FileManager.default.contents(atPath: $0) ?? Data()) }
+            let keys = try repo.gpgkeys.map { try digest(URL(fileURLWithPath: $0), for: "repo \(repo.id)'s gpgkey") }
             text += "signed-repo \(repo.id) \(keys.joined(separator: " "))\n"
         }
         for package in packages.packages.sorted(by: { $0.nevra < $1.nevra }) {
             text += "package \(package.nevra) \(package.checksumType ?? "-"):\(package.checksum ?? "-")\n"
         }
         return Checksum.sha256.hex(of: Data(text.utf8))
+    }
+
+    /// An input that cannot be read is an error, never the digest of nothing.
+    private static func digest(_ file: URL, for reason: String) throws -> String {
+        guard let content = FileManager.default.contents(atPath: file.path) else {
+            throw ComposeError(.resolve, subject: file.path, "cannot read this input of the compose (\(reason))")
+        }
+        return Checksum.sha256.hex(of: content)
     }
 }

@@ -15,6 +15,8 @@ struct PostprocessScripts {
     var sourceDateEpoch: Int
     /// Receives every script's output (appended).
     var logFile: URL
+    /// What of the treefile's folder scripts may read.
+    var folder: TreefileFolder
     var progress: ComposeProgress
 
     static let treefileFolder = "/tmp/treefile"
@@ -27,20 +29,23 @@ struct PostprocessScripts {
         var path: String
     }
 
-    var scripts: [Script] {
+    func scripts() throws -> [Script] {
         var scripts = treefile.config.postprocess.enumerated().map { index, text in
             Script(name: "postprocess script \(index + 1) of \(treefile.config.postprocess.count)", contents: Data(text.utf8),
                    path: "usr/bin/treeforge-postprocess-inline-\(index)")
         }
-        if let name = treefile.config.postprocessScript, let url = treefile.externalFile("postprocess-script", name) {
-            scripts.append(Script(name: "postprocess-script \(name)", contents: FileManager.default.contents(atPath: url.path) ?? Data(),
-                                  path: "usr/bin/treeforge-postprocess-script"))
+        if let name = treefile.config.postprocessScript {
+            guard let url = treefile.externalFile("postprocess-script", name), let contents = FileManager.default.contents(atPath: url.path) else {
+                throw ComposeError(.postprocess, subject: treefile.config.locations["postprocess-script"]?.description,
+                                   "cannot read the postprocess-script \(name)")
+            }
+            scripts.append(Script(name: "postprocess-script \(name)", contents: contents, path: "usr/bin/treeforge-postprocess-script"))
         }
         return scripts
     }
 
     func run() throws -> [String] {
-        let scripts = scripts
+        let scripts = try scripts()
         guard !scripts.isEmpty else { return [] }
         if case .unconfined(let reason?) = confinement {
             progress.warning("postprocess scripts run unconfined (chroot only): bubblewrap cannot run here: \(reason)")
@@ -79,17 +84,25 @@ struct PostprocessScripts {
         case .sandboxed(var sandbox):
             sandbox.environment["TREEFORGE_TREEFILE_DIR"] = Self.treefileFolder
             return try sandbox.run([path], inRoot: root,
-                                   readOnly: [Sandbox.Bind(source: treefile.directory, destination: Self.treefileFolder)],
+                                   readOnly: [Sandbox.Bind(source: folder.url, destination: Self.treefileFolder)],
                                    timeout: timeout, log: log)
         case .unconfined:
-            // No bind mounts without namespaces: the folder is copied in and removed after.
-            let copy = root.appendingPathComponent(String(Self.treefileFolder.dropFirst()))
-            let tmpExisted = FileManager.default.fileExists(atPath: copy.deletingLastPathComponent().path)
-            try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try? FileManager.default.removeItem(at: copy)
-            try FileManager.default.copyItem(at: treefile.directory, to: copy)
-            defer {
-                try? FileManager.default.removeItem(at: tmpExisted ? copy : copy.deletingLastPathComponent())
+            // No bind mounts without namespaces: the folder (less what the
+            // input hash leaves out, such as a workdir inside it) is copied in
+            // and removed after.
+            let tree = RootDirectory(root)
+            let copyPath = String(Self.treefileFolder.dropFirst())
+            let tmpExisted = tree.exists("tmp")
+            defer { try? tree.removeIfPresent(tmpExisted ? copyPath : "tmp") }
+            try tree.removeIfPresent(copyPath)
+            try tree.makeDirectory(copyPath)
+            do {
+                try folder.copy(to: URL(fileURLWithPath: try tree.path(copyPath)))
+            } catch let error as ComposeError {
+                throw error
+            } catch {
+                throw ComposeError(.postprocess, subject: folder.url.path,
+                                   "cannot copy the treefile's folder into the tree for an unconfined postprocess script: \(error.localizedDescription)")
             }
             var environment = Sandbox.environment(sourceDateEpoch: sourceDateEpoch)
             environment["TREEFORGE_TREEFILE_DIR"] = Self.treefileFolder

@@ -23,6 +23,8 @@ public struct TreeShaping {
     public var sourceDateEpoch = Installer.sourceDateEpoch(startedAt: Date())
     /// Where postprocess scripts' output goes.
     public var scriptLog: URL
+    /// What of the treefile's folder postprocess scripts may read (default: all of it).
+    public var scriptFolder: TreefileFolder?
     public var progress: ComposeProgress
 
     public init(root: URL, treefile: Treefile, version: String?, scriptLog: URL, progress: ComposeProgress) {
@@ -55,7 +57,8 @@ public struct TreeShaping {
         log += try files.remove(config.removeFiles)
         log += try files.add(config.addFiles)
         log += try PostprocessScripts(root: self.root, treefile: treefile, confinement: confinement, timeout: scriptTimeout,
-                                      sourceDateEpoch: sourceDateEpoch, logFile: scriptLog, progress: progress).run()
+                                      sourceDateEpoch: sourceDateEpoch, logFile: scriptLog,
+                                      folder: scriptFolder ?? TreefileFolder(treefile.directory, excluding: []), progress: progress).run()
         return log
     }
 }
