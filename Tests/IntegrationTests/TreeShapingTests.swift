@@ -98,6 +98,19 @@ struct TreeShapingTests {
         #expect(log.contains("remove-from-packages: fixture-app: removed 1 of its"))
     }
 
+    /// A unit no package ships is linked anyway, as rpm-ostree does, with a
+    /// warning; a link already there stays.
+    @Test func aMissingUnitIsAWarning() throws {
+        let harness = try ComposeHarness("shaping-units")
+        let result = try harness.compose(try harness.treefile(["fixture-os", "fixture-sh"],
+                                                              extra: "units: [fixture-missing.service, fixture-daemon.service, fixture-daemon.service]"))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("warning: units: no unit file fixture-missing.service in the tree"), "\(result.stderr)")
+        let listing = try Oracle.ostree(harness.repo, ["ls", "-R", harness.ref, "/usr/etc/systemd/system"])
+        #expect(listing.contains("/usr/etc/systemd/system/multi-user.target.wants/fixture-missing.service -> /usr/lib/systemd/system/fixture-missing.service"))
+        #expect(listing.contains("/usr/etc/systemd/system/multi-user.target.wants/fixture-daemon.service -> /usr/lib/systemd/system/fixture-daemon.service"))
+    }
+
     @Test func anEditedAddFilesSourceIsAChange() throws {
         let harness = try ComposeHarness("shaping-change")
         try writeSources(harness)
@@ -132,9 +145,7 @@ struct TreeShapingTests {
         try harness.expectFailure(try harness.treefile(["fixture-app"], extra: #"remove-from-packages: [[fixture-app, "/usr/(share"]]"#),
                                   stage: "load", mentions: ["remove-from-packages", "/usr/(share", "not a valid regular expression"])
 
-        // A unit no package ships; remove-files with an absolute path.
-        try harness.expectFailure(try harness.treefile(["fixture-app", "fixture-os"], extra: "units: [fixture-missing.service]"),
-                                  stage: "postprocess", mentions: ["units: fixture-missing.service", "no unit file"])
+        // remove-files with an absolute path.
         try harness.expectFailure(try harness.treefile(["fixture-app"], extra: "remove-files: [/usr/bin/fixture-app]"),
                                   stage: "postprocess", mentions: ["remove-files", "relative"])
     }
@@ -225,15 +236,16 @@ struct TreeShapingTests {
     }
 
     /// `container: true` brings rpm-ostree's implications (tmp-is-dir, no
-    /// users and groups carried over or checked, boot-location modules) and
-    /// no boot metadata.
+    /// users and groups carried over or checked, boot-location modules).
     @Test func aContainerTreeComposes() throws {
         let harness = try ComposeHarness("container")
         try harness.composeOK(try harness.treefile(["fixture-app"], extra: "container: true\n"))
         let tmp = try Oracle.ostree(harness.repo, ["ls", harness.ref, "/tmp"])
         #expect(tmp.hasPrefix("d01777 0 0"), "tmp-is-dir: \(tmp)")
-        let bootable = try Command.run(["ostree", "--repo=\(harness.repo.path)", "show", "--print-metadata-key=ostree.bootable", harness.ref])
-        #expect(bootable.status != 0 && bootable.stderr.contains("No such metadata key"), "\(bootable.stdout)")
+        // Without container: true the same tree gets the default link.
+        let booted = try ComposeHarness("not-container")
+        try booted.composeOK(try booted.treefile(["fixture-app"]))
+        #expect(try Oracle.ostree(booted.repo, ["ls", booted.ref, "/tmp"]).hasSuffix("/tmp -> sysroot/tmp\n"))
         let printed = try Command.check([Fixtures.treeforgeExecutable.path, "compose", "tree", "--print-only",
                                          harness.dir.path("tf/treefile.yaml").path])
         for implied in [#""boot-location": "modules""#, #""preserve-passwd": false"#, #""tmp-is-dir": true"#] {

@@ -88,5 +88,11 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: "/etc/hostname"), "what cannot be resolved in the tree is not there")
         #expect(!FileManager.default.fileExists(atPath: "/etc/ssh/planted"))
     }
+
+    @Test func useraddPutsHomesUnderVar() throws {
+        try dir.write("root/usr/etc/default/useradd", "GROUP=100\nHOME=/home\nSHELL=/bin/bash\n")
+        try UseraddDefaults().apply(try context())
+        #expect(try String(contentsOf: dir.path("root/usr/etc/default/useradd"), encoding: .utf8) == "GROUP=100\nHOME=/var/home\nSHELL=/bin/bash\n")
+    }
 }
 

@@ -42,6 +42,7 @@ public struct Postprocess {
         // ── compose_prepare_rootfs: a fresh toplevel.
         ToplevelLayout(),
         // ── postprocess_final:
+        UseraddDefaults(),
         DeviceNodes(),
         PasswdMigration(),
         UsrLocalLayout(),

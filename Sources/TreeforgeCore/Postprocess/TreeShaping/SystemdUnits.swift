@@ -9,6 +9,7 @@ import Foundation
 /// `multi-user.target.wants`, which is what rpm-ostree does for every unit.
 struct SystemdUnits {
     var root: RootDirectory
+    var progress: ComposeProgress
 
     /// Where units are looked for, in systemd's order of precedence for the
     /// admin and vendor directories.
@@ -22,7 +23,14 @@ struct SystemdUnits {
         while !pending.isEmpty {
             let unit = pending.removeFirst()
             guard done.insert(unit).inserted else { continue }
-            let file = try unitFile(for: unit)
+            guard let file = try unitFile(for: unit) else {
+                // rpm-ostree links it anyway; say so, since it will not start.
+                let link = "\(Self.enableDirectory)/multi-user.target.wants/\(unit)"
+                progress.warning("units: no unit file \(unit) in the tree (looked in /\(Self.unitDirectories.joined(separator: ", /"))); linked into multi-user.target.wants as rpm-ostree does, but it will not start")
+                try makeSymlink(link, to: "/usr/lib/systemd/system/\(unit)", for: unit)
+                log.append("units: \(unit) (no unit file): /\(link) → /usr/lib/systemd/system/\(unit)")
+                continue
+            }
             let install = try InstallSection(parsing: root.url.appendingPathComponent(try RootPath.resolve(file, in: root.url)))
             var name = unit
             if unit.contains("@.") {
@@ -58,7 +66,7 @@ struct SystemdUnits {
     }
 
     /// The unit's file: for an instance ("getty@tty1.service") its template.
-    private func unitFile(for unit: String) throws -> String {
+    private func unitFile(for unit: String) throws -> String? {
         var candidates = [unit]
         if let at = unit.firstIndex(of: "@"), let dot = unit.lastIndex(of: "."), at < dot {
             candidates.append(String(unit[...at]) + String(unit[dot...]))
@@ -74,18 +82,22 @@ struct SystemdUnits {
                 }
             }
         }
-        throw ComposeError(.postprocess, subject: "units: \(unit)",
-                           "no unit file \(candidates.joined(separator: " or ")) in the tree (looked in /\(Self.unitDirectories.joined(separator: ", /"))); is the package that ships it in the treefile?")
+        return nil
     }
 
+    /// A link that is already there stays, as in rpm-ostree; one pointing
+    /// elsewhere is worth a warning.
     private func makeSymlink(_ link: String, to destination: String, for unit: String) throws {
         if root.isSymlink(link) {
             let existing = try root.symlinkTarget(link)
-            if existing == destination { return }
-            throw ComposeError(.postprocess, subject: "units: \(unit)", "/\(link) already exists and points to \(existing), not \(destination)")
+            if existing != destination {
+                progress.warning("units: \(unit): /\(link) already points to \(existing); left as it is")
+            }
+            return
         }
         if root.exists(link) {
-            throw ComposeError(.postprocess, subject: "units: \(unit)", "/\(link) already exists and is not a symlink")
+            progress.warning("units: \(unit): /\(link) already exists and is not a symlink; left as it is")
+            return
         }
         try root.symlink(link, to: destination)
     }

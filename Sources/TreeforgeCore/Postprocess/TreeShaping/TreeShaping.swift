@@ -45,10 +45,10 @@ public struct TreeShaping {
             log += try ReadonlyExecutables.apply(root: root)
         }
         if !config.units.isEmpty {
-            log += try SystemdUnits(root: root).enable(config.units)
+            log += try SystemdUnits(root: root, progress: progress).enable(config.units)
         }
         if let target = config.defaultTarget {
-            log += try SystemdUnits(root: root).setDefaultTarget(target)
+            log += try SystemdUnits(root: root, progress: progress).setDefaultTarget(target)
         }
         if let base = config.mutateOsRelease {
             log += try OSRelease(root: root).mutate(baseVersion: base, nextVersion: version)
