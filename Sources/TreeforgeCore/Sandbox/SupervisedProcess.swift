@@ -31,15 +31,14 @@ public final class SupervisedProcess: @unchecked Sendable {
     }
 
     /// SIGKILL to the child's process group (the child alone if it does not
-    /// lead one, so this never signals treeforge's own group).
-    public func stop() {
+    /// lead one, so this never signals treeforge's own group). True when a
+    /// running process was signalled.
+    @discardableResult
+    public func stop() -> Bool {
         let pid = process.processIdentifier
-        guard pid > 0, process.isRunning else { return }
-        if getpgid(pid) == pid {
-            kill(-pid, SIGKILL)
-        } else {
-            kill(pid, SIGKILL)
-        }
+        guard pid > 0, process.isRunning else { return false }
+        let target = getpgid(pid) == pid ? -pid : pid
+        return kill(target, SIGKILL) == 0
     }
 
     /// The exit status, or 128 + the signal that ended it (as a shell reports it).
@@ -62,9 +61,10 @@ extension SupervisedProcess {
     public func run(timeout: TimeInterval) throws -> SupervisedExit {
         try start()
         let timedOut = Flag()
+        // Only a process that was still running when stopped timed out; one
+        // that ended just before the watchdog fired did not.
         let watchdog = DispatchWorkItem { [self] in
-            timedOut.set()
-            stop()
+            if stop() { timedOut.set() }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
         let status = waitForExit()
