@@ -1,4 +1,5 @@
 import CRpm
+import Foundation
 import Glibc
 
 /// Ties the process that runs librpm (and every scriptlet it forks) to the
@@ -18,6 +19,16 @@ public enum RPMChildLifetime {
         signal(SIGTERM) { _ in
             // Async-signal-safe: the group is this process and what it forked.
             kill(0, SIGKILL)
+        }
+        // librpm blocks nearly every signal in its thread while it waits for
+        // a scriptlet, which would keep SIGTERM pending for as long as the
+        // scriptlet runs; this thread unblocks it, so the kernel delivers it here.
+        Thread.detachNewThread {
+            var terminate = sigset_t()
+            sigemptyset(&terminate)
+            sigaddset(&terminate, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &terminate, nil)
+            while true { pause() }
         }
         _ = crpm_set_parent_death_signal(SIGTERM)
         if let parent, getppid() != parent { return false }
