@@ -22,4 +22,11 @@ static const rpmVSFlags CRPM_VSF_MASK_NOSIGNATURES = RPMVSF_MASK_NOSIGNATURES;
 static const rpmVSFlags CRPM_VSF_MASK_NODIGESTS = RPMVSF_MASK_NODIGESTS;
 static const rpmfiFlags CRPM_FI_FLAGS_QUERY = RPMFI_FLAGS_QUERY;
 
+/* prctl is variadic, which Swift does not import. The rpm child asks for a
+   signal when its parent dies (its scriptlets must not outlive treeforge). */
+#include <sys/prctl.h>
+static inline int crpm_set_parent_death_signal(int signal) {
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL);
+}
+
 #endif

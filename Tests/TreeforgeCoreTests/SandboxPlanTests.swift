@@ -15,15 +15,23 @@ import TestSupport
 
     @Test func rpmChildShape() {
         let root = URL(fileURLWithPath: "/var/tmp/w/rootfs")
+        let view = Sandbox.HostView(readOnly: ["/usr", "/etc/ld.so.cache", "/opt/swift/usr/lib/swift/linux"],
+                                    links: [.init(path: "/bin", target: "usr/bin")])
         let arguments = sandbox.arguments(writingInto: root, readable: [URL(fileURLWithPath: "/tmp/cache/Packages"), URL(fileURLWithPath: "/srv/rpms")],
+                                          hostView: view,
                                           command: ["/usr/bin/treeforge", "internal", "rpm-transaction", "/var/tmp/w/plan.json"])
         #expect(arguments.first == "/usr/bin/bwrap")
         #expect(Array(arguments.suffix(5)) == ["--", "/usr/bin/treeforge", "internal", "rpm-transaction", "/var/tmp/w/plan.json"])
-        // Host read-only, then its own /dev, /proc and an empty /tmp, then the
-        // readable paths it hides, then the root writable with fresh mounts inside.
+        // Only the host view (no --ro-bind / /), then its own /dev, /proc and
+        // an empty /tmp, then every readable path at its own path, then the
+        // root writable with fresh mounts inside.
         let mounts = Array(arguments[1..<arguments.firstIndex(of: "--unshare-net")!])
-        #expect(mounts == ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+        #expect(mounts == ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache",
+                           "--ro-bind", "/opt/swift/usr/lib/swift/linux", "/opt/swift/usr/lib/swift/linux",
+                           "--symlink", "usr/bin", "/bin",
+                           "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
                            "--ro-bind-try", "/tmp/cache/Packages", "/tmp/cache/Packages",
+                           "--ro-bind-try", "/srv/rpms", "/srv/rpms",
                            "--bind", root.path, root.path,
                            "--dev", "\(root.path)/dev", "--proc", "\(root.path)/proc", "--tmpfs", "\(root.path)/tmp"])
         for namespace in ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
@@ -37,6 +45,27 @@ import TestSupport
         #expect(arguments.contains("--clearenv"))
         #expect(values(of: "--setenv", in: arguments, count: 2) == [["LANG", "C.UTF-8"], ["PATH", "/usr/sbin:/usr/bin"],
                                                                     ["SOURCE_DATE_EPOCH", "1700000000"]])
+    }
+
+    /// The view of this host: /usr and the merged-/usr links, the loader's
+    /// cache, the executable and the Swift runtime's folder; never / itself.
+    @Test func hostViewOfThisHost() {
+        let view = Sandbox.HostView.forRunning("/usr/bin/true")
+        #expect(view.readOnly.first == "/usr")
+        #expect(!view.readOnly.contains("/"))
+        #expect(!view.readOnly.contains { $0.hasPrefix("/root") || $0.hasPrefix("/home") || $0 == "/etc" || $0 == "/var" })
+        #expect(view.readOnly.filter { $0.hasPrefix("/usr/") }.isEmpty, "/usr/bin/true is under /usr already")
+        if (try? FileManager.default.destinationOfSymbolicLink(atPath: "/bin")) == "usr/bin" {
+            #expect(view.links.contains(.init(path: "/bin", target: "usr/bin")))
+        }
+        let folders = Sandbox.HostView.libraryFolders(inMaps: """
+            5581a0000000-5581a0001000 r-xp 00000000 08:01 1 /srv/app/bin/treeforge
+            7f0000000000-7f0000001000 r-xp 00000000 08:01 2 /opt/swift/usr/lib/swift/linux/libswiftCore.so
+            7f0000002000-7f0000003000 r--p 00000000 08:01 2 /var/lib/data.bin
+            7f0000004000-7f0000005000 rw-s 00000000 08:01 3 /var/tmp/x/repo.builds.sqlite-shm
+            7f0000006000-7f0000007000 r-xp 00000000 00:00 0 [vdso]
+            """, except: "/srv/app/bin/treeforge")
+        #expect(folders == ["/opt/swift/usr/lib/swift/linux"])
     }
 
     @Test func rootAsSlashShape() {

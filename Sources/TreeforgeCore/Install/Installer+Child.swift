@@ -19,17 +19,18 @@ extension Installer {
         let environment: [String: String]
         switch confinement {
         case .sandboxed(let sandbox):
-            // The plan, the packages, the repositories' signing keys and the
-            // executable stay readable even when they live under the host's
-            // /tmp, which the sandbox hides.
-            let readable = [planFile, helperExecutable.deletingLastPathComponent()]
+            // The sandbox shows only what runs the executable (`HostView`):
+            // the plan, the packages and the repositories' signing keys are
+            // bound at their own paths, wherever they live.
+            let readable = [planFile]
                 + packages.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent() }
                 + keyFiles.map { URL(fileURLWithPath: $0) }
             arguments = sandbox.arguments(writingInto: root, readable: readable, command: command)
             environment = [:]
             log.write(Data("treeforge: scriptlets run under bubblewrap: no network, fresh /dev /proc /tmp, SOURCE_DATE_EPOCH=\(sourceDateEpoch)\n".utf8))
         case .unconfined(let reason):
-            arguments = command
+            // The child sees treeforge's pid here and ends with it.
+            arguments = command + ["--parent", String(getpid())]
             environment = Sandbox.environment(sourceDateEpoch: sourceDateEpoch)
             if let reason {
                 let warning = "scriptlets run unconfined (librpm's chroot only, with network and the host's capabilities): bubblewrap cannot run here: \(reason)"

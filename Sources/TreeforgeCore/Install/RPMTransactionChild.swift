@@ -9,8 +9,12 @@ import LibRPM
 /// stdout, and captures its stderr (librpm's messages, scriptlet output)
 /// into the build log.
 public enum RPMTransactionChild {
-    /// Runs the plan and returns the process exit status.
-    public static func run(planPath: String) -> Int32 {
+    /// Runs the plan and returns the process exit status. `parent` is the
+    /// pid of the treeforge that started it, when it is visible (unconfined):
+    /// this process and its scriptlets end when that one dies. (Under bwrap,
+    /// bwrap's `--die-with-parent` and pid namespace do the same.)
+    public static func run(planPath: String, parent: Int32? = nil) -> Int32 {
+        guard RPMChildLifetime.endWithParent(parent) else { return 1 }
         // Keep the original stdout for the progress stream only; anything
         // else that writes to stdout (a scriptlet, lua's print) lands in stderr.
         let progress = FileHandle(fileDescriptor: dup(STDOUT_FILENO), closeOnDealloc: true)

@@ -47,17 +47,21 @@ public struct Sandbox: Sendable, Equatable {
     }
 
     /// Shape (a): a host command that writes into `root` (the rpm child).
-    /// The host is visible read-only with its own /dev, /proc and an empty /tmp; `root` is writable at
-    /// its own path with fresh /dev, /proc and /tmp inside it, so a process that
-    /// chroots into it (librpm running a scriptlet) finds them there.
-    /// `readable` host paths stay visible even under the host's /tmp.
-    public func arguments(writingInto root: URL, readable: [URL] = [], command: [String]) -> [String] {
+    /// Of the host it sees only `hostView` (what runs the command) and the
+    /// `readable` paths, read-only at their own paths, with its own /dev, /proc
+    /// and an empty /tmp; `root` is writable at its own path with fresh /dev,
+    /// /proc and /tmp inside it, so a process that chroots into it (librpm
+    /// running a scriptlet) finds them there.
+    public func arguments(writingInto root: URL, readable: [URL] = [], hostView: HostView? = nil,
+                          command: [String]) -> [String] {
         let rootPath = root.standardizedFileURL.path
-        var mounts = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        let view = hostView ?? HostView.forRunning(command[0])
+        var mounts = view.mounts + ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
         var seen = Set<String>()
-        for path in readable.map(\.standardizedFileURL.path) where path.hasPrefix("/tmp/") && seen.insert(path).inserted {
-            // bwrap refuses to start on a missing source; the command inside
-            // then reports the missing file itself, naming what needs it.
+        for path in readable.map(\.standardizedFileURL.path) where seen.insert(path).inserted {
+            // bwrap refuses to start on a missing source (the -try form skips
+            // it); the command inside then reports the missing file itself,
+            // naming what needs it.
             mounts += ["--ro-bind-try", path, path]
         }
         mounts += ["--bind", rootPath, rootPath]
