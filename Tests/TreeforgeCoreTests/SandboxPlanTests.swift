@@ -22,14 +22,15 @@ import TestSupport
                                           command: ["/usr/bin/treeforge", "internal", "rpm-transaction", "/var/tmp/w/plan.json"])
         #expect(arguments.first == "/usr/bin/bwrap")
         #expect(Array(arguments.suffix(5)) == ["--", "/usr/bin/treeforge", "internal", "rpm-transaction", "/var/tmp/w/plan.json"])
-        // Only the host view (no --ro-bind / /), then its own /dev, /proc and
-        // an empty /tmp, then every readable path at its own path, then the
-        // root writable with fresh mounts inside.
+        // Its own /dev, /proc and an empty /tmp first (what follows may live
+        // under the host's /tmp), then only the host view (no --ro-bind / /),
+        // then every readable path at its own path, then the root writable
+        // with fresh mounts inside.
         let mounts = Array(arguments[1..<arguments.firstIndex(of: "--unshare-net")!])
-        #expect(mounts == ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache",
+        #expect(mounts == ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+                           "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache",
                            "--ro-bind", "/opt/swift/usr/lib/swift/linux", "/opt/swift/usr/lib/swift/linux",
                            "--symlink", "usr/bin", "/bin",
-                           "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
                            "--ro-bind-try", "/tmp/cache/Packages", "/tmp/cache/Packages",
                            "--ro-bind-try", "/srv/rpms", "/srv/rpms",
                            "--bind", root.path, root.path,

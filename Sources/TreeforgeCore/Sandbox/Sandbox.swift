@@ -56,7 +56,9 @@ public struct Sandbox: Sendable, Equatable {
                           command: [String]) -> [String] {
         let rootPath = root.standardizedFileURL.path
         let view = hostView ?? HostView.forRunning(command[0])
-        var mounts = view.mounts + ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        // The fresh /tmp first: what is bound after it may live under the
+        // host's /tmp (a checkout or a work folder there).
+        var mounts = ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"] + view.mounts
         var seen = Set<String>()
         for path in readable.map(\.standardizedFileURL.path) where seen.insert(path).inserted {
             // bwrap refuses to start on a missing source (the -try form skips
