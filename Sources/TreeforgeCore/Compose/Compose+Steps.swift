@@ -14,19 +14,10 @@ extension Compose {
         _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
         let previous = try repository.flatMap { try PreviousCommit.head(of: plan.treefile.ref, in: $0) }
-        var installer = makeInstaller(plan, workdir: destination)
-        installer.seedFiles = try PasswdSeed(treefile: plan.treefile, previous: previous).files()
-        let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
         // Without a repository there is no previous version to count from.
         var committer = committer()
         if repository == nil { committer.repoPath = destination.appendingPathComponent("no-repository") }
-        let version = try committer.nextVersion(for: plan.treefile)
-        let postprocess = Postprocess(treefile: plan.treefile, previous: previous)
-        _ = try timer.time(.postprocess) {
-            try postprocess.prepareForTreeShaping(root: root, progress: progress)
-            _ = try shapeTree(root, plan: plan, installer: installer, version: version, workdir: destination)
-            try postprocess.run(root, progress: progress)
-        }
+        let root = try buildRoot(plan, in: destination, previous: previous, committer: committer, timer: timer).root
         return (plan, root)
     }
 

@@ -193,23 +193,14 @@ public final class Compose {
         _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
         let scratch = try makeWorkdir()
         workdir = scratch
-        let previous = try PreviousCommit.head(of: plan.treefile.ref, in: options.repo)
-        var installer = makeInstaller(plan, workdir: scratch)
-        installer.seedFiles = try PasswdSeed(treefile: plan.treefile, previous: previous).files()
-        let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
-        if let log = try? String(contentsOf: installer.logFile, encoding: .utf8), !log.isEmpty {
+        let built = try buildRoot(plan, in: scratch, previous: try PreviousCommit.head(of: plan.treefile.ref, in: options.repo),
+                                  committer: committer(), timer: timer)
+        if let log = try? String(contentsOf: scratch.appendingPathComponent("install.log"), encoding: .utf8), !log.isEmpty {
             try store.setLog(buildID, stage: .install, text: log)
         }
-        let version = try committer().nextVersion(for: plan.treefile)
-        let postprocess = Postprocess(treefile: plan.treefile, previous: previous)
-        _ = try timer.time(.postprocess) {
-            try postprocess.prepareForTreeShaping(root: root, progress: progress)
-            let shaped = try shapeTree(root, plan: plan, installer: installer, version: version, workdir: scratch)
-            try store.setLog(buildID, stage: .postprocess, text: shaped)
-            try postprocess.run(root, progress: progress)
-        }
-        return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer,
-                                    version: version)
+        try store.setLog(buildID, stage: .postprocess, text: built.postprocessLog)
+        return try commitAndPublish(built.root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer,
+                                    version: built.version)
     }
 
     func makeInstaller(_ plan: ComposePlan, workdir: URL) -> Installer {
@@ -285,21 +276,31 @@ public final class Compose {
         return committer
     }
 
-    /// The treefile's tree-shaping keys, applied to a freshly installed root.
-    /// Postprocess scripts' output goes to `postprocess.log` in `workdir`;
-    /// returns the log text (one line per change, then that output).
-    func shapeTree(_ root: URL, plan: ComposePlan, installer: Installer, version: String?, workdir: URL) throws -> String {
-        var shaping = TreeShaping(root: root, treefile: plan.treefile, version: version,
+    /// install → postprocess into `workdir/rootfs`: everything before the
+    /// commit, shared by `compose tree` and `compose install`. `previous`
+    /// seeds users and groups; `committer` gives the version the commit will
+    /// get (for `mutate-os-release`). The postprocess log is one line per
+    /// change the treefile made, then what its scripts printed.
+    func buildRoot(_ plan: ComposePlan, in workdir: URL, previous: PreviousCommit?, committer: Committer,
+                   timer: StageTimer) throws -> (root: URL, version: String, postprocessLog: String) {
+        var installer = makeInstaller(plan, workdir: workdir)
+        installer.seedFiles = try PasswdSeed(treefile: plan.treefile, previous: previous).files()
+        let root = try timer.time(.install) { try installer.run(plan.packages, progress: progress) }
+        let version = try committer.nextVersion(for: plan.treefile)
+
+        var shaping = TreeShaping(treefile: plan.treefile, version: version,
                                   scriptLog: workdir.appendingPathComponent("postprocess.log"), progress: progress)
-        if !plan.treefile.config.postprocess.isEmpty || plan.treefile.config.postprocessScript != nil {
+        if let folder = scriptFolder(plan.treefile) {
             shaping.confinement = try options.sandbox.resolve(sourceDateEpoch: installer.sourceDateEpoch)
+            shaping.scriptFolder = folder
         }
         shaping.scriptTimeout = options.scriptletTimeout
-        shaping.scriptFolder = scriptFolder(plan.treefile)
         shaping.sourceDateEpoch = installer.sourceDateEpoch
-        let lines = try shaping.run()
+        var postprocess = Postprocess(treefile: plan.treefile, previous: previous)
+        postprocess.shaping = shaping
+        let lines = try timer.time(.postprocess) { try postprocess.run(root: root, progress: progress) }
         let output = (try? String(contentsOf: shaping.scriptLog, encoding: .utf8)) ?? ""
-        return (lines + (output.isEmpty ? [] : ["", output])).joined(separator: "\n")
+        return (root, version, (lines + (output.isEmpty ? [] : ["", output])).joined(separator: "\n"))
     }
 
     /// Crash recovery first: the database must agree with the repository.

@@ -19,6 +19,9 @@ public struct Postprocess {
     public var treefile: Treefile
     /// The ref's head: what `check-passwd: previous` compares with.
     public var previous: PreviousCommit?
+    /// The treefile's tree-shaping keys (which need the install's sandbox
+    /// and the commit's version); nil leaves them out.
+    public var shaping: TreeShaping?
 
     public init(treefile: Treefile, previous: PreviousCommit?) {
         self.treefile = treefile
@@ -32,11 +35,9 @@ public struct Postprocess {
     ]
 
     static let rules: [any PostprocessRule] = [
-        // ── Before these rules, `TreeShaping` (Postprocess/TreeShaping/) has
+        // ── Before these rules, `shaping` (Postprocess/TreeShaping/) has
         // applied the treefile's tree-shaping keys on the root as librpm left
-        // it (/etc still at /etc) once `beforeTreeShaping` ran:
-        // readonly-executables, units, default-target, mutate-os-release,
-        // remove-files, add-files, the postprocess scripts.
+        // it (/etc still at /etc) once `beforeTreeShaping` ran.
         // ── Layout, as rpm-ostree's compose_postprocess does it:
         EtcLayout(),
         // ── compose_prepare_rootfs: a fresh toplevel.
@@ -52,20 +53,20 @@ public struct Postprocess {
         PasswdCheck(),
     ]
 
-    /// The rules that must come before the treefile's tree-shaping keys.
-    public func prepareForTreeShaping(root: URL, progress: ComposeProgress) throws {
+    /// Runs the rules and the tree-shaping keys in rpm-ostree's order;
+    /// returns what the tree-shaping keys did, a line per change.
+    @discardableResult
+    public func run(root: URL, progress: ComposeProgress) throws -> [String] {
         let context = PostprocessContext(root: root, treefile: treefile, previous: previous, progress: progress)
         for rule in Self.beforeTreeShaping {
             try rule.apply(context)
         }
-    }
-
-    public func run(root: URL, progress: ComposeProgress) throws {
-        let context = PostprocessContext(root: root, treefile: treefile, previous: previous, progress: progress)
+        let log = try shaping?.run(on: root) ?? []
         // A postprocess script's `rpm -q` leaves SQLite's transient files too.
         try RPMDatabaseLayout.removeTransactionState(root)
         for rule in Self.rules {
             try rule.apply(context)
         }
+        return log
     }
 }

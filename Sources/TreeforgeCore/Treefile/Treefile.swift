@@ -34,6 +34,12 @@ public struct Treefile: Sendable, Equatable {
     public func externalFile(_ key: String, _ name: String) -> URL? {
         externalFiles.first { $0.key == key && $0.name == name }?.url
     }
+
+    /// `externalFile`, for a treefile built without the loader: beside the
+    /// top-level treefile.
+    func file(_ name: String, namedBy key: String) -> URL {
+        externalFile(key, name) ?? directory.appendingPathComponent(name)
+    }
 }
 
 /// A file a treefile key names, such as an `add-files` source.

@@ -12,7 +12,6 @@ import Foundation
 /// OSTree layout rules move things into place; rpm-ostree gets the same
 /// result by moving `/usr/etc` back to `/etc` around these steps.
 public struct TreeShaping {
-    public var root: URL
     public var treefile: Treefile
     /// The version the commit will get (for `mutate-os-release`).
     public var version: String?
@@ -27,8 +26,7 @@ public struct TreeShaping {
     public var scriptFolder: TreefileFolder?
     public var progress: ComposeProgress
 
-    public init(root: URL, treefile: Treefile, version: String?, scriptLog: URL, progress: ComposeProgress) {
-        self.root = root
+    public init(treefile: Treefile, version: String?, scriptLog: URL, progress: ComposeProgress) {
         self.treefile = treefile
         self.version = version
         self.scriptLog = scriptLog
@@ -37,9 +35,9 @@ public struct TreeShaping {
 
     /// Applies every key the treefile sets; returns what was done, one line
     /// per change, for the build log.
-    public func run() throws -> [String] {
+    public func run(on rootURL: URL) throws -> [String] {
         let config = treefile.config
-        let root = RootDirectory(self.root)
+        let root = RootDirectory(rootURL)
         var log: [String] = []
         if config.readonlyExecutables {
             log += try ReadonlyExecutables.apply(root: root)
@@ -56,44 +54,9 @@ public struct TreeShaping {
         let files = TreefileFiles(root: root, treefile: treefile)
         log += try files.remove(config.removeFiles)
         log += try files.add(config.addFiles)
-        log += try PostprocessScripts(root: self.root, treefile: treefile, confinement: confinement, timeout: scriptTimeout,
+        log += try PostprocessScripts(root: rootURL, treefile: treefile, confinement: confinement, timeout: scriptTimeout,
                                       sourceDateEpoch: sourceDateEpoch, logFile: scriptLog,
                                       folder: scriptFolder ?? TreefileFolder(treefile.directory, excluding: []), progress: progress).run()
         return log
-    }
-}
-
-/// Paths inside a root that is not the running system's.
-enum RootPath {
-    /// `path` made relative to the root: leading slashes dropped.
-    static func relative(_ path: String) -> String {
-        String(path.drop { $0 == "/" })
-    }
-
-    /// Follows symlinks inside `root` (absolute targets are taken relative
-    /// to the root, as a chroot would see them); returns the root-relative
-    /// path of what `path` finally names, which need not exist.
-    static func resolve(_ path: String, in root: URL, hops: Int = 40) throws -> String {
-        var components = relative(path).split(separator: "/").map(String.init)
-        var resolved: [String] = []
-        var remaining = hops
-        while !components.isEmpty {
-            let component = components.removeFirst()
-            if component == "." || component.isEmpty { continue }
-            if component == ".." { _ = resolved.popLast(); continue }
-            let candidate = (resolved + [component]).joined(separator: "/")
-            let full = root.appendingPathComponent(candidate).path
-            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: full) {
-                remaining -= 1
-                guard remaining > 0 else {
-                    throw ComposeError(.postprocess, subject: "/" + relative(path), "too many levels of symbolic links inside the tree")
-                }
-                if target.hasPrefix("/") { resolved = [] }
-                components = target.split(separator: "/").map(String.init) + components
-            } else {
-                resolved.append(component)
-            }
-        }
-        return resolved.joined(separator: "/")
     }
 }
