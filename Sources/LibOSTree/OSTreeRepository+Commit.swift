@@ -18,6 +18,9 @@ public struct CommitRequest: Sendable {
     /// Metadata kept beside the commit (detached), not in it: it can change
     /// without changing the commit checksum.
     public var detachedMetadata: [String: CommitMetadataValue] = [:]
+    /// Called with each file and folder's path as libostree reaches it (on
+    /// the committing thread): progress, and fault injection in tests.
+    public var onEntry: (@Sendable (_ path: String) -> Void)?
 
     public init(rootDirectory: String, ref: String, subject: String,
                 metadata: [String: CommitMetadataValue], parent: String?) {
@@ -48,10 +51,13 @@ extension OSTreeRepository {
         try commitWithStats(request).checksum
     }
 
-    public func commitWithStats(_ request: CommitRequest) throws -> (checksum: String, stats: CommitStats) {
-        try gcall("ostree_repo_prepare_transaction") { ostree_repo_prepare_transaction(raw, nil, nil, $0) }
+    /// `cancellable` stops the write at libostree's next check; the
+    /// transaction is then aborted and the ref left alone.
+    public func commitWithStats(_ request: CommitRequest, cancellable: OSTreeCancellable? = nil) throws -> (checksum: String, stats: CommitStats) {
+        let cancellable = cancellable?.raw
+        try gcall("ostree_repo_prepare_transaction") { ostree_repo_prepare_transaction(raw, nil, cancellable, $0) }
         do {
-            let checksum = try writeCommit(request)
+            let checksum = try writeCommit(request, cancellable: cancellable)
             if !request.detachedMetadata.isEmpty {
                 let detached = bigEndian(makeVardict(request.detachedMetadata))
                 defer { g_variant_unref(detached) }
@@ -63,6 +69,9 @@ extension OSTreeRepository {
             if let key = request.gpgKey { try sign(commit: checksum, with: key) }
             if request.moveRef { ostree_repo_transaction_set_ref(raw, nil, request.ref, checksum) }
             var stats = OstreeRepoTransactionStats()
+            // The point of no return: a cancel from here on is too late, so
+            // the transaction (renames, then the ref) is never cut halfway.
+            try gcall("g_cancellable_set_error_if_cancelled") { g_cancellable_set_error_if_cancelled(cancellable, $0) == 0 ? 1 : 0 }
             try gcall("ostree_repo_commit_transaction") { ostree_repo_commit_transaction(raw, &stats, nil, $0) }
             return (checksum, CommitStats(
                 metadataObjectsTotal: Int(stats.metadata_objects_total), metadataObjectsWritten: Int(stats.metadata_objects_written),
@@ -74,7 +83,7 @@ extension OSTreeRepository {
         }
     }
 
-    private func writeCommit(_ request: CommitRequest) throws -> String {
+    private func writeCommit(_ request: CommitRequest, cancellable: UnsafeMutablePointer<GCancellable>?) throws -> String {
         let mtree = ostree_mutable_tree_new()!
         defer { g_object_unref(UnsafeMutableRawPointer(mtree)) }
         // Host xattrs (SELinux labels of the build machine) must not leak
@@ -82,16 +91,24 @@ extension OSTreeRepository {
         let flags = OstreeRepoCommitModifierFlags(
             rawValue: OSTREE_REPO_COMMIT_MODIFIER_FLAGS_SKIP_XATTRS.rawValue
                 | OSTREE_REPO_COMMIT_MODIFIER_FLAGS_GENERATE_SIZES.rawValue)
-        let modifier = ostree_repo_commit_modifier_new(flags, nil, nil, nil)!
+        let modifier = request.onEntry.map { onEntry in
+            // The filter only watches: every entry is committed.
+            ostree_repo_commit_modifier_new(flags, { _, path, _, context in
+                Unmanaged<EntryCallback>.fromOpaque(context!).takeUnretainedValue().body(path.map { String(cString: $0) } ?? "")
+                return OSTREE_REPO_COMMIT_FILTER_ALLOW
+            }, Unmanaged.passRetained(EntryCallback(onEntry)).toOpaque(), { context in
+                Unmanaged<EntryCallback>.fromOpaque(context!).release()
+            })!
+        } ?? ostree_repo_commit_modifier_new(flags, nil, nil, nil)!
         defer { ostree_repo_commit_modifier_unref(modifier) }
         let directory = g_file_new_for_path(request.rootDirectory)!
         defer { g_object_unref(UnsafeMutableRawPointer(directory)) }
 
         try gcall("ostree_repo_write_directory_to_mtree") {
-            ostree_repo_write_directory_to_mtree(raw, directory, mtree, modifier, nil, $0)
+            ostree_repo_write_directory_to_mtree(raw, directory, mtree, modifier, cancellable, $0)
         }
         var root: OpaquePointer?
-        try gcall("ostree_repo_write_mtree") { ostree_repo_write_mtree(raw, mtree, &root, nil, $0) }
+        try gcall("ostree_repo_write_mtree") { ostree_repo_write_mtree(raw, mtree, &root, cancellable, $0) }
         defer { root.map { g_object_unref(UnsafeMutableRawPointer($0)) } }
 
         // OSTree keeps numbers in commit metadata big-endian (as its
@@ -102,14 +119,20 @@ extension OSTreeRepository {
         try gcall("ostree_repo_write_commit") {
             if let timestamp = request.timestamp {
                 return ostree_repo_write_commit_with_time(raw, request.parent, request.subject, nil, metadata, root,
-                                                          guint64(timestamp), &checksum, nil, $0)
+                                                          guint64(timestamp), &checksum, cancellable, $0)
             }
-            return ostree_repo_write_commit(raw, request.parent, request.subject, nil, metadata, root, &checksum, nil, $0)
+            return ostree_repo_write_commit(raw, request.parent, request.subject, nil, metadata, root, &checksum, cancellable, $0)
         }
         guard let checksum else { throw OSTreeError(function: "ostree_repo_write_commit", message: "no checksum returned") }
         defer { g_free(checksum) }
         return String(cString: checksum)
     }
+}
+
+/// The commit filter's context: the request's callback, kept alive by the modifier.
+private final class EntryCallback {
+    let body: @Sendable (String) -> Void
+    init(_ body: @escaping @Sendable (String) -> Void) { self.body = body }
 }
 
 /// A GPG signing key: its id and the GnuPG home that holds it.

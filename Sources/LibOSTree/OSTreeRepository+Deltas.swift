@@ -3,7 +3,7 @@ import Foundation
 
 /// libostree's static delta tunables (the `params` of
 /// `ostree_repo_static_delta_generate`; value types must match exactly).
-public struct StaticDeltaOptions: Sendable {
+public struct StaticDeltaOptions: Sendable, Equatable {
     /// Objects smaller than this (MiB) are never sent as fallbacks.
     public var minFallbackSizeMiB: UInt32 = 4
     /// Maximum size of one delta part (MiB).
@@ -18,7 +18,8 @@ public struct StaticDeltaOptions: Sendable {
 extension OSTreeRepository {
     /// Generates the static delta `from → to` (nil: from scratch). Blocks:
     /// a from-scratch delta of a large tree takes tens of seconds (xz).
-    public func generateStaticDelta(from: String?, to: String, options: StaticDeltaOptions = StaticDeltaOptions()) throws {
+    public func generateStaticDelta(from: String?, to: String, options: StaticDeltaOptions = StaticDeltaOptions(),
+                                    cancellable: OSTreeCancellable? = nil) throws {
         let type = g_variant_type_new("a{sv}")
         defer { g_variant_type_free(type) }
         let builder = g_variant_builder_new(type)!
@@ -34,7 +35,7 @@ extension OSTreeRepository {
         let params = g_variant_ref_sink(g_variant_builder_end(builder))
         defer { g_variant_unref(params) }
         try gcall("ostree_repo_static_delta_generate") {
-            ostree_repo_static_delta_generate(raw, OSTREE_STATIC_DELTA_GENERATE_OPT_MAJOR, from, to, nil, params, nil, $0)
+            ostree_repo_static_delta_generate(raw, OSTREE_STATIC_DELTA_GENERATE_OPT_MAJOR, from, to, nil, params, cancellable?.raw, $0)
         }
     }
 
@@ -51,5 +52,13 @@ extension OSTreeRepository {
         let name = from.map { "\(b64($0))-\(b64(to))" } ?? b64(to)
         let prefix = name.prefix(2)
         return URL(fileURLWithPath: path).appendingPathComponent("deltas/\(prefix)/\(name.dropFirst(2))")
+    }
+}
+
+extension OSTreeRepository {
+    /// Whether the static delta `from → to` is completely written: libostree
+    /// writes its superblock last, so parts without one are a delta cut short.
+    public func hasStaticDelta(from: String?, to: String) -> Bool {
+        FileManager.default.fileExists(atPath: staticDeltaDirectory(from: from, to: to).appendingPathComponent("superblock").path)
     }
 }

@@ -133,3 +133,48 @@ func bigEndian(_ variant: OpaquePointer) -> OpaquePointer {
     g_variant_unref(variant)
     return swapped
 }
+
+extension OSTreeRepository {
+    /// The refs the repository's summary file lists, with their commits;
+    /// nil when there is no summary. What mirrors and clients see.
+    public func summaryRefs() throws -> [String: String]? {
+        let summaryPath = path + "/summary"
+        guard let data = FileManager.default.contents(atPath: summaryPath) else { return nil }
+        let type = g_variant_type_new("(a(s(taya{sv}))a{sv})")
+        defer { g_variant_type_free(type) }
+        let bytes = data.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }
+        defer { g_bytes_unref(bytes) }
+        // Trusted is false: GVariant then checks the serialized form as it reads.
+        guard let summary = g_variant_ref_sink(g_variant_new_from_bytes(type, bytes, 0)) else {
+            throw OSTreeError(function: "g_variant_new_from_bytes", message: "\(summaryPath) is not a summary file")
+        }
+        defer { g_variant_unref(summary) }
+        let refs = g_variant_get_child_value(summary, 0)!
+        defer { g_variant_unref(refs) }
+        var out: [String: String] = [:]
+        for index in 0..<g_variant_n_children(refs) {
+            let entry = g_variant_get_child_value(refs, index)!
+            defer { g_variant_unref(entry) }
+            let name = g_variant_get_child_value(entry, 0)!
+            defer { g_variant_unref(name) }
+            let target = g_variant_get_child_value(entry, 1)!
+            defer { g_variant_unref(target) }
+            let checksumBytes = g_variant_get_child_value(target, 1)!
+            defer { g_variant_unref(checksumBytes) }
+            guard g_variant_n_children(checksumBytes) == 32, let hex = ostree_checksum_from_bytes_v(checksumBytes) else { continue }
+            defer { g_free(hex) }
+            out[String(cString: g_variant_get_string(name, nil))] = String(cString: hex)
+        }
+        return out
+    }
+
+    /// Whether `summary.sig` is at least as new as `summary`: regenerating
+    /// the summary removes its signature, so an older or missing one means
+    /// the summary clients get is unsigned.
+    public var summaryIsSigned: Bool {
+        let attributes = { (name: String) in try? FileManager.default.attributesOfItem(atPath: self.path + "/" + name) }
+        guard let summary = attributes("summary")?[.modificationDate] as? Date,
+              let signature = attributes("summary.sig")?[.modificationDate] as? Date else { return false }
+        return signature >= summary
+    }
+}

@@ -43,6 +43,10 @@ public final class RPMTransaction {
         keys.forEach { free($0) }
     }
 
+    /// Where scriptlets' stdout and stderr go (librpm's script fd): stderr
+    /// unless the caller captures them.
+    public var scriptOutputDescriptor: Int32 = STDERR_FILENO
+
     /// Leave out files marked %doc (rpm's --excludedocs).
     public var excludeDocumentation = false {
         didSet {
@@ -103,8 +107,7 @@ public final class RPMTransaction {
         let unmanaged = Unmanaged.passRetained(context)
         defer { unmanaged.release() }
         rpmtsSetNotifyCallback(ts, rpmNotify, unmanaged.toOpaque())
-        // Scriptlet output goes to stderr, which the parent captures in the build log.
-        let scriptFd = fdDup(STDERR_FILENO)
+        let scriptFd = fdDup(scriptOutputDescriptor)
         rpmtsSetScriptFd(ts, scriptFd)
         defer { rpmtsSetScriptFd(ts, nil); Fclose(scriptFd) }
         let rc = rpmtsRun(ts, nil, rpmprobFilterFlags(0))

@@ -14,20 +14,26 @@ struct ComposeInstallCommand: ParsableCommand {
     var repo: String?
     @Option(help: "The version the commit will get (written into os-release by mutate-os-release); automatic when omitted.")
     var version: String?
+    @Option(help: ArgumentHelp("Progress on stderr (terminal, plain), or every event as a JSON line on stdout (json).", valueName: "auto|terminal|plain|json"))
+    var progress: ProgressMode = .auto
 
     @OptionGroup(title: "Treefile") var treefileOptions: TreefileOptions
     @OptionGroup(title: "Repositories") var repositoryOptions: RepositoryOptions
     @OptionGroup(title: "Scriptlets") var scriptletOptions: ScriptletOptions
 
     func run() throws {
-        try TerminalOutput.reportingErrors { output in
-            var options = ComposeOptions(treefile: treefile, repo: repo ?? ".")
-            options.version = version
-            try treefileOptions.apply(to: &options)
-            repositoryOptions.apply(to: &options)
-            scriptletOptions.apply(to: &options)
-            let (plan, root) = try Compose(options: options, progress: output.progress).installRoot(into: URL(fileURLWithPath: destdir), previousFrom: repo.map { URL(fileURLWithPath: $0) })
-            print("Installed \(plan.packages.packages.count) packages for \(plan.treefile.ref) into \(root.path)")
+        try TerminalOutput.reportingErrors(progress: progress) { output in
+            var request = ComposeRequest(treefile: treefile)
+            request.version = version
+            try treefileOptions.apply(to: &request)
+            var environment = ComposeEnvironment.forThisExecutable(repo: repo ?? ".")
+            repositoryOptions.apply(to: &environment)
+            scriptletOptions.apply(to: &environment)
+            let cancellation = Cancellation()
+            SignalCancellation.install(cancellation)
+            let compose = Compose(request: request, environment: environment, events: output.events, cancellation: cancellation)
+            let (plan, root) = try compose.installRoot(into: URL(fileURLWithPath: destdir), previousFrom: repo.map { URL(fileURLWithPath: $0) })
+            output.say("Installed \(plan.packages.packages.count) packages for \(plan.treefile.ref) into \(root.path)")
         }
     }
 }
@@ -43,19 +49,28 @@ struct ComposeCommitCommand: ParsableCommand {
 
     @Option(help: "The OSTree repository; created as an archive repository when missing.") var repo: String = "repo"
     @Option(help: "The commit's version.") var version: String?
+    @Option(help: ArgumentHelp("Progress on stderr (terminal, plain), or every event as a JSON line on stdout (json).", valueName: "auto|terminal|plain|json"))
+    var progress: ProgressMode = .auto
+    @Flag(help: "Fail at once when another compose holds the ref (default: wait for it).") var noWait = false
 
     @OptionGroup(title: "Treefile") var treefileOptions: TreefileOptions
     @OptionGroup(title: "Commit") var commitOptions: CommitOptions
     @OptionGroup(title: "Publishing") var publishOptions: PublishOptions
 
     func run() throws {
-        try TerminalOutput.reportingErrors { output in
-            var options = ComposeOptions(treefile: treefile, repo: repo)
-            options.version = version
-            try treefileOptions.apply(to: &options)
-            try commitOptions.apply(to: &options)
-            publishOptions.apply(to: &options)
-            output.printSummary(try Compose(options: options, progress: output.progress).commitRoot(URL(fileURLWithPath: rootfs)))
+        try TerminalOutput.reportingErrors(progress: progress) { output in
+            var request = ComposeRequest(treefile: treefile)
+            request.version = version
+            try treefileOptions.apply(to: &request)
+            try commitOptions.apply(to: &request)
+            var environment = ComposeEnvironment.forThisExecutable(repo: repo)
+            environment.trigger = "compose-commit"
+            environment.waitForRef = !noWait
+            let cancellation = Cancellation()
+            SignalCancellation.install(cancellation)
+            let compose = Compose(request: request, environment: environment, policy: publishOptions.policy,
+                                  events: output.events, cancellation: cancellation)
+            output.printSummary(try compose.commitRoot(URL(fileURLWithPath: rootfs)))
         }
     }
 }

@@ -20,13 +20,14 @@ struct ComposeWhyCommand: ParsableCommand {
 
     func run() throws {
         try TerminalOutput.reportingErrors { _ in
-            var options = ComposeOptions(treefile: treefile, repo: ".")
-            try treefileOptions.apply(to: &options)
-            repositoryOptions.apply(to: &options)
-            let loaded = try TreefileLoader(basearch: options.basearch, variables: options.variables).load(options.treefile)
-            let resolver = Resolver(basearch: options.basearch,
-                                    access: RepositoryAccess(cachedir: options.cachedir, cacheOnly: options.cacheOnly,
-                                                             timeout: options.httpTimeout))
+            var request = ComposeRequest(treefile: treefile)
+            try treefileOptions.apply(to: &request)
+            var environment = ComposeEnvironment.forThisExecutable(repo: ".")
+            repositoryOptions.apply(to: &environment)
+            let loaded = try TreefileLoader(basearch: request.basearch, variables: request.variables).load(request.treefileURL)
+            let resolver = Resolver(basearch: request.basearch,
+                                    access: RepositoryAccess(cachedir: environment.cachedir, cacheOnly: environment.cacheOnly,
+                                                             timeout: environment.httpTimeout))
             print(try resolver.explain(loaded, package: package).joined(separator: "\n"))
         }
     }

@@ -18,8 +18,8 @@ struct ScriptletOptions: ParsableArguments {
         guard scriptletTimeout > 0 else { throw ValidationError("--scriptlet-timeout must be a positive number of seconds") }
     }
 
-    func apply(to options: inout ComposeOptions) {
-        options.sandbox = sandbox
-        options.scriptletTimeout = scriptletTimeout
+    func apply(to environment: inout ComposeEnvironment) {
+        environment.sandbox = sandbox
+        environment.scriptletTimeout = scriptletTimeout
     }
 }

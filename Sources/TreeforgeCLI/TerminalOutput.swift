@@ -2,16 +2,40 @@ import ArgumentParser
 import Foundation
 import TreeforgeCore
 
-/// How the CLI talks to people: progress on stderr (redrawn in place on a
-/// terminal, plain lines when piped), results on stdout, errors on stderr.
-struct TerminalOutput {
-    let progress: ComposeProgress
+/// How a compose shows its progress (`--progress`).
+enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
+    /// `terminal` when stderr is a terminal, else `plain`.
+    case auto
+    /// One status line on stderr, redrawn in place.
+    case terminal
+    /// One plain line on stderr per package, finished stage and warning.
+    case plain
+    /// Every event as a JSON line on stdout (docs/events.md); nothing else on stdout.
+    case json
+}
 
-    init() {
-        progress = TerminalProgress(interactive: isatty(STDERR_FILENO) != 0)
+/// How the CLI talks to people: progress on stderr (redrawn in place on a
+/// terminal, plain lines when piped) or events as JSON lines on stdout;
+/// results on stdout; errors on stderr.
+struct TerminalOutput {
+    let events: ComposeEventSink
+    /// stdout carries the event stream only.
+    let isJSON: Bool
+
+    init(progress: ProgressMode = .auto) {
+        switch progress {
+        case .json:
+            events = JSONLinesEvents(FileHandle.standardOutput)
+            isJSON = true
+        case .terminal, .plain, .auto:
+            let interactive = progress == .terminal || (progress == .auto && isatty(STDERR_FILENO) != 0)
+            events = TerminalEvents(interactive: interactive)
+            isJSON = false
+        }
     }
 
     func printSummary(_ summary: ComposeSummary) {
+        guard !isJSON else { return }
         var lines = [
             "Committed \(summary.ref) version \(summary.version)",
             "  commit:   \(summary.commit)",
@@ -43,14 +67,19 @@ struct TerminalOutput {
         print("Total: download \(Self.bytes(set.downloadSize)), installed \(Self.bytes(set.installSize))")
     }
 
+    /// Prints a line on stdout unless stdout is the event stream.
+    func say(_ text: String) {
+        if !isJSON { print(text) }
+    }
+
     func printError(_ error: ComposeError) {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     }
 
     /// Runs a command's body: a ComposeError is printed (`error: STAGE: …`)
     /// and becomes exit status 1.
-    static func reportingErrors(_ body: (TerminalOutput) throws -> Void) throws {
-        let output = TerminalOutput()
+    static func reportingErrors(progress: ProgressMode = .auto, _ body: (TerminalOutput) throws -> Void) throws {
+        let output = TerminalOutput(progress: progress)
         do {
             try body(output)
         } catch let error as ComposeError {
@@ -70,11 +99,11 @@ struct TerminalOutput {
     }
 }
 
-/// Per-stage and per-package progress on stderr: on a terminal one status
-/// line redrawn in place; when stderr is a pipe or a file (CI logs, the
-/// server's captured output), one plain line per package and per finished
-/// stage, without carriage returns or escape codes.
-final class TerminalProgress: ComposeProgress {
+/// Renders compose events on stderr for a person: on a terminal one status
+/// line redrawn in place; when stderr is a pipe or a file (CI logs), one
+/// plain line per package, finished stage and warning, without carriage
+/// returns or escape codes. Errors and the outcome are the command's to print.
+final class TerminalEvents: ComposeEventSink {
     let interactive: Bool
 
     init(interactive: Bool) { self.interactive = interactive }
@@ -90,17 +119,24 @@ final class TerminalProgress: ComposeProgress {
         }
     }
 
-    func stageStarted(_ stage: Stage) {
-        if interactive { status("\(stage)…") }
+    func emit(_ event: ComposeEvent) {
+        switch event {
+        case .stageStarted(let stage):
+            if interactive { status("\(stage)…") }
+        case .stageFinished(let stage, let seconds, _):
+            status("\(stage) done in \(TerminalOutput.seconds(seconds))", final: true)
+        case .package(let index, let total, let nevra):
+            status("install [\(index)/\(total)] \(nevra)")
+        case .warning(let message):
+            status("warning: \(message)", final: true)
+        case .waiting(let ref, let holder):
+            status("waiting: \(ref) is being worked on by \(holder)", final: true)
+        case .publishResumed(let ref, let commit, let build, let missing):
+            let owner = build.map { " (build #\($0))" } ?? ""
+            status("publish: \(ref) head \(commit)\(owner) is not published (missing \(missing.joined(separator: "; "))); publishing it first",
+                   final: true)
+        case .buildStarted, .scriptletStarted, .scriptletFinished, .error, .outcome:
+            break
+        }
     }
-
-    func stageFinished(_ stage: Stage, seconds: Double) {
-        status("\(stage) done in \(TerminalOutput.seconds(seconds))", final: true)
-    }
-
-    func installing(_ nevra: String, index: Int, total: Int) {
-        status("install [\(index)/\(total)] \(nevra)")
-    }
-
-    func warning(_ message: String) { status("warning: \(message)", final: true) }
 }

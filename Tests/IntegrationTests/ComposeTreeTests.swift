@@ -25,7 +25,7 @@ struct ComposeTreeTests {
         #expect(installs.map { $0.split(separator: " ")[1] } == (1...8).map { "[\($0)/8]" }, "\(installs)")
         #expect(installs.map { String($0.split(separator: " ")[2]) }.sorted() == Fixtures.defaultSet)
         let stages = lines.filter { !$0.hasPrefix("install [") }
-        #expect(stages.map { String($0.split(separator: " ")[0]) } == ["load", "resolve", "download", "install", "postprocess", "commit", "publish", "record"],
+        #expect(stages.map { String($0.split(separator: " ")[0]) } == ["load", "resolve", "lock", "download", "install", "postprocess", "commit", "publish", "record"],
                 "\(stages)")
         #expect(stages.allSatisfy { $0.range(of: #"^[a-z]+ done in \d+\.\d\ds$"#, options: .regularExpression) != nil }, "\(stages)")
         #expect(lines.firstIndex(of: installs.last ?? "") ?? 0 < lines.firstIndex { $0.hasPrefix("install done") } ?? 0)

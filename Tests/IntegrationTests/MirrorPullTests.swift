@@ -90,8 +90,9 @@ struct DiskFullTests {
         let harness = try ComposeHarness("diskfull")
         let disk = harness.dir.path("disk")
         try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
-        // 3 MiB: room for the small tree and the big tree's commit, not for its from-scratch delta.
-        try Command.check(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", disk.path])
+        // 3200 KiB: room for the small tree and the big tree's commit (with
+        // ostree's 3 % reserve), not for its from-scratch delta.
+        try Command.check(["mount", "-t", "tmpfs", "-o", "size=3200k", "tmpfs", disk.path])
         defer { _ = try? Command.run(["umount", disk.path]) }
         let repo = disk.appendingPathComponent("repo")
         func compose(_ treefile: URL, _ extra: [String] = []) throws -> Command.Result {

@@ -13,7 +13,7 @@ import LibSolv
             """)
         let error = try #require(Installer.failure(
             in: [.installing(nevra: "p-1-1.noarch", index: 1, total: 1),
-                 .scriptletFailed(nevra: "p-1-1.noarch", scriptlet: "%post")],
+                 .scriptletFailed(nevra: "p-1-1.noarch", scriptlet: "%post", output: ["fixture: %post failing on purpose"])],
             exitStatus: 1, logFile: log))
         #expect(error.stage == .install)
         #expect(error.subject == "p-1-1.noarch")
@@ -33,7 +33,7 @@ import LibSolv
     @Test func eventsRoundTripAsJSONLines() throws {
         let events: [InstallEvent] = [
             .installing(nevra: "a", index: 1, total: 2), .scriptletStarted(nevra: "a", scriptlet: "%pre"),
-            .scriptletFinished(nevra: "a", scriptlet: "%pre"),
+            .scriptletFinished(nevra: "a", scriptlet: "%pre", output: ["line one", ""]),
             .failed(message: "m", package: nil, details: ["d"]), .finished(installed: 2),
         ]
         for event in events {

@@ -11,7 +11,7 @@ import TestSupport
     func context(_ treefileText: String = "") throws -> PostprocessContext {
         try dir.write("treefile.yaml", "ref: test/x86_64/base\npackages: [a]\n" + treefileText)
         let treefile = try TreefileLoader(basearch: "x86_64").load(dir.path("treefile.yaml"))
-        return PostprocessContext(root: dir.path("root"), treefile: treefile, previous: nil, progress: SilentProgress())
+        return PostprocessContext(root: dir.path("root"), treefile: treefile, previous: nil, events: SilentEvents())
     }
 
     /// An overlayfs whiteout (character device 0:0) becomes `.ostree-wh.NAME`,

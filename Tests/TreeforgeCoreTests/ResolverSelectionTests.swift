@@ -211,14 +211,14 @@ import TestSupport
         let app = try #require(set.packages.first { $0.name == "fixture-app" })
         #expect(app.url == server.url.absoluteString + "Packages/fixture-app-1.0-1.noarch.rpm")
         #expect(app.path == cache.path + "/repos/fixtures/Packages/fixture-app-1.0-1.noarch.rpm")
-        _ = try PackageFetcher(access: RepositoryAccess(cachedir: cache)).run(set, progress: SilentProgress())
+        _ = try PackageFetcher(access: RepositoryAccess(cachedir: cache)).run(set, in: .quiet)
         #expect(try Checksum.sha256.hex(ofFileAt: app.path) == app.checksum)
 
         server.stop()
         let offline = RepositoryAccess(cachedir: cache, cacheOnly: true)
         let again = try Resolver(basearch: "x86_64", access: offline).resolve(treefile)
         #expect(again.nevras == set.nevras)
-        _ = try PackageFetcher(access: offline).run(again, progress: SilentProgress())
+        _ = try PackageFetcher(access: offline).run(again, in: .quiet)
     }
 
     @Test func cacheOnlyWithAnEmptyCache() throws {

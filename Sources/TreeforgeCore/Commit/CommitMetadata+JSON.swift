@@ -24,3 +24,20 @@ extension CommitMetadataValue {
         }
     }
 }
+
+extension CommitMetadataValue {
+    /// The same text for the same value (dictionaries in key order), for stage ids.
+    var canonicalText: String {
+        switch self {
+        case .string(let value): JSONValue.quote(value)
+        case .strings(let values): "[" + values.map(JSONValue.quote).joined(separator: ",") + "]"
+        case .uint64(let value): "u\(value)"
+        case .int64(let value): "i\(value)"
+        case .double(let value): "d\(value)"
+        case .bool(let value): "\(value)"
+        case .array(let values): "[" + values.map(\.canonicalText).joined(separator: ",") + "]"
+        case .dictionary(let entries):
+            "{" + entries.sorted { $0.key < $1.key }.map { JSONValue.quote($0.key) + ":" + $0.value.canonicalText }.joined(separator: ",") + "}"
+        }
+    }
+}

@@ -2,12 +2,13 @@ import Foundation
 import LibOSTree
 
 /// Commits an installed root to an OSTree repository as the ref's next
-/// version. The ref moves only when the repository transaction commits.
+/// version. The ref moves only when the repository transaction commits; a
+/// cancel before that aborts the transaction and leaves the ref alone.
 ///
 /// Blocks for the whole write (libostree is synchronous): call it from a
 /// thread of its own, never from Swift's cooperative pool.
 public struct Committer {
-    public var repoPath: URL
+    public var repository: OSTreeRepository
     /// The commit's version; automatic (`YYYYMMDD.N`) when nil.
     public var version: String?
     /// More commit metadata (the build id, the input hash).
@@ -23,7 +24,7 @@ public struct Committer {
     public var gpgKey: GPGKey?
     public var parentChoice = ParentChoice.refHead
 
-    public enum ParentChoice: Sendable {
+    public enum ParentChoice: Codable, Hashable, Sendable {
         /// The ref's previous commit (the default).
         case refHead
         /// A new history (`--no-parent`).
@@ -32,22 +33,22 @@ public struct Committer {
         case commit(String)
     }
 
-    public init(repoPath: URL, version: String? = nil) {
-        self.repoPath = repoPath
+    public init(repository: OSTreeRepository, version: String? = nil) {
+        self.repository = repository
         self.version = version
     }
 
     /// The version the next commit of the treefile's ref will get, known
-    /// before the commit (postprocessing writes it into os-release). Reads
-    /// the repository only if it exists.
-    public func nextVersion(for treefile: Treefile,
-                            now: Date = Committer.sourceDateEpoch.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()) throws -> String {
+    /// before the commit (postprocessing writes it into os-release): the
+    /// given one, or the next after `previousVersion` or the ref head's in
+    /// `repository` (when there is one yet).
+    public static func nextVersion(for treefile: Treefile, version: String?, previousVersion: String?, repository: OSTreeRepository?,
+                                   now: Date = Committer.now) throws -> String {
         if let version { return version }
         var previous = previousVersion
-        if previous == nil, FileManager.default.fileExists(atPath: repoPath.appendingPathComponent("config").path) {
-            let repo = try openRepository()
+        if previous == nil, let repository {
             do {
-                previous = try repo.resolve(ref: treefile.ref).flatMap { try repo.commitInfo($0).metadata["version"]?.string }
+                previous = try repository.resolve(ref: treefile.ref).flatMap { try repository.commitInfo($0).metadata["version"]?.string }
             } catch let error as OSTreeError {
                 throw ComposeError(.commit, subject: treefile.ref, "cannot read the ref's head version: \(error)")
             }
@@ -64,51 +65,66 @@ public struct Committer {
         public var stats: OSTreeRepository.CommitStats
     }
 
-    public func commit(root: URL, treefile: Treefile, packages: ResolvedSet,
-                       now: Date = Committer.sourceDateEpoch.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()) throws -> Result {
-        let repo = try openRepository()
+    public func commit(root: URL, treefile: Treefile, packages: ResolvedSet, context: StageContext = .quiet,
+                       now: Date = Committer.now) throws -> Result {
         do {
-            let head = try repo.resolve(ref: treefile.ref)
-            let parent: String? = switch parentChoice {
-            case .refHead: head
-            case .none: nil
-            case .commit(let rev): try repo.resolve(ref: rev) ?? { throw ComposeError(.commit, subject: "--parent \(rev)", "no such commit or ref") }()
+            var request = try request(root: root, treefile: treefile, packages: packages, now: now)
+            let faults = context.faults
+            if faults.watches(.commit) {
+                let counter = Counter()
+                request.onEntry = { _ in faults.reached(.commit, step: counter.next()) }
             }
-            let previousVersion = try previousVersion ?? head.flatMap { try repo.commitInfo($0).metadata["version"]?.string }
-            let version = self.version ?? Versioning.next(for: treefile, after: previousVersion, now: now)
-            var added = treefile.config.addCommitMetadata
-            added.merge(addedMetadata) { _, commandLine in commandLine }
-            let user = Dictionary(uniqueKeysWithValues: added.compactMap { key, value in CommitMetadataValue(json: value).map { (key, $0) } })
-            // The package list and repositories go where `repo-metadata` says.
-            let packageMetadata: [String: CommitMetadataValue] = [
-                "treeforge.packages": .strings(packages.nevras),
-                // name, epoch, version, release, arch of each package, sorted by name.
-                "treeforge.rpmdb.pkglist": .array(packages.packages.sorted { ($0.name, $0.arch) < ($1.name, $1.arch) }
-                    .map { .strings([$0.name, $0.epoch.isEmpty ? "0" : $0.epoch, $0.version, $0.release, $0.arch]) }),
-                // Each repository used, with the revision of its repomd.xml.
-                "treeforge.repos": .dictionary(Dictionary(uniqueKeysWithValues: packages.repos.map {
-                    ($0.id, CommitMetadataValue.string($0.revision ?? ""))
-                })),
-            ]
-            let mode = treefile.config.repoMetadata
-            let metadata: [String: CommitMetadataValue] = user.merging(extraMetadata) { _, own in own }.merging([
-                "version": .string(version),
-                "ostree.ref-binding": .strings([treefile.ref]),
-                "treeforge.treefile-sha256": .string(treefile.sha256),
-            ]) { _, own in own }.merging(mode == .inline ? packageMetadata : [:]) { _, own in own }
-            var request = CommitRequest(rootDirectory: root.path, ref: treefile.ref,
-                                        subject: "\(treefile.ref) \(version)", metadata: metadata, parent: parent)
-            request.moveRef = moveRef
-            request.timestamp = Self.sourceDateEpoch
-            request.gpgKey = gpgKey
-            if mode == .detached { request.detachedMetadata = packageMetadata }
-            let (checksum, stats) = try repo.commitWithStats(request)
-            let info = try repo.commitInfo(checksum)
-            return Result(commit: checksum, parent: parent, version: version, contentChecksum: info.contentChecksum,
-                          timestamp: info.timestamp, stats: stats)
+            let cancellable = OSTreeCancellable()
+            let stopOnCancel = context.cancellation.onCancel { cancellable.cancel() }
+            defer { stopOnCancel.end() }
+            let (checksum, stats) = try repository.commitWithStats(request, cancellable: cancellable)
+            let info = try repository.commitInfo(checksum)
+            return Result(commit: checksum, parent: request.parent, version: request.metadata["version"]?.string ?? "",
+                          contentChecksum: info.contentChecksum, timestamp: info.timestamp, stats: stats)
+        } catch let error as OSTreeError where error.isCancellation {
+            throw ComposeCancelled(stage: .commit, reason: context.cancellation.reason ?? "cancelled")
         } catch let error as OSTreeError {
-            throw ComposeError(.commit, subject: "ref \(treefile.ref) in \(repoPath.path)", error.description)
+            throw ComposeError(.commit, subject: "ref \(treefile.ref) in \(repository.path)", error.description)
         }
+    }
+
+    /// The commit to write: parent, version and metadata.
+    func request(root: URL, treefile: Treefile, packages: ResolvedSet, now: Date) throws -> CommitRequest {
+        let head = try repository.resolve(ref: treefile.ref)
+        let parent: String? = switch parentChoice {
+        case .refHead: head
+        case .none: nil
+        case .commit(let rev): try repository.resolve(ref: rev) ?? { throw ComposeError(.commit, subject: "--parent \(rev)", "no such commit or ref") }()
+        }
+        let previousVersion = try previousVersion ?? head.flatMap { try repository.commitInfo($0).metadata["version"]?.string }
+        let version = self.version ?? Versioning.next(for: treefile, after: previousVersion, now: now)
+        var added = treefile.config.addCommitMetadata
+        added.merge(addedMetadata) { _, commandLine in commandLine }
+        let user = Dictionary(uniqueKeysWithValues: added.compactMap { key, value in CommitMetadataValue(json: value).map { (key, $0) } })
+        // The package list and repositories go where `repo-metadata` says.
+        let packageMetadata: [String: CommitMetadataValue] = [
+            "treeforge.packages": .strings(packages.nevras),
+            // name, epoch, version, release, arch of each package, sorted by name.
+            "treeforge.rpmdb.pkglist": .array(packages.packages.sorted { ($0.name, $0.arch) < ($1.name, $1.arch) }
+                .map { .strings([$0.name, $0.epoch.isEmpty ? "0" : $0.epoch, $0.version, $0.release, $0.arch]) }),
+            // Each repository used, with the revision of its repomd.xml.
+            "treeforge.repos": .dictionary(Dictionary(uniqueKeysWithValues: packages.repos.map {
+                ($0.id, CommitMetadataValue.string($0.revision ?? ""))
+            })),
+        ]
+        let mode = treefile.config.repoMetadata
+        let metadata: [String: CommitMetadataValue] = user.merging(extraMetadata) { _, own in own }.merging([
+            "version": .string(version),
+            "ostree.ref-binding": .strings([treefile.ref]),
+            "treeforge.treefile-sha256": .string(treefile.sha256),
+        ]) { _, own in own }.merging(mode == .inline ? packageMetadata : [:]) { _, own in own }
+        var request = CommitRequest(rootDirectory: root.path, ref: treefile.ref,
+                                    subject: "\(treefile.ref) \(version)", metadata: metadata, parent: parent)
+        request.moveRef = moveRef
+        request.timestamp = Self.sourceDateEpoch
+        request.gpgKey = gpgKey
+        if mode == .detached { request.detachedMetadata = packageMetadata }
+        return request
     }
 
     /// `SOURCE_DATE_EPOCH`, when set: the time recorded in the commit (and,
@@ -117,16 +133,17 @@ public struct Committer {
         ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { UInt64($0) }
     }
 
-    /// Opens the repository, creating an `archive` one (what mirrors serve)
-    /// when the folder holds none yet.
-    public func openRepository() throws -> OSTreeRepository {
-        do {
-            try FileManager.default.createDirectory(at: repoPath, withIntermediateDirectories: true)
-            return try OSTreeRepository.openOrCreate(path: repoPath.path, mode: .archive)
-        } catch let error as OSTreeError {
-            throw ComposeError(.commit, subject: repoPath.path, "cannot open or create the OSTree repository: \(error)")
-        }
+    /// The commit's time: `SOURCE_DATE_EPOCH`, else now.
+    public static var now: Date {
+        sourceDateEpoch.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()
     }
+}
+
+/// Counts steps from 1, from libostree's callback thread.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.withLock { value += 1; return value } }
 }
 
 /// Commit versions.

@@ -7,49 +7,55 @@ extension Compose {
     /// load → resolve → download → install → postprocess into
     /// `destination/rootfs`; nothing is committed or recorded. With
     /// `previousFrom`, the ref's head in that repository seeds users and
-    /// groups (`preserve-passwd`) and is what `check-passwd: previous` compares with.
+    /// groups (`preserve-passwd`), is what `check-passwd: previous` compares
+    /// with and what the version counts from.
     public func installRoot(into destination: URL, previousFrom repository: URL? = nil) throws -> (plan: ComposePlan, root: URL) {
-        let timer = StageTimer(progress: progress)
-        let plan = try self.plan(timer)
-        _ = try timer.time(.download) { try PackageFetcher(access: access).run(plan.packages, progress: progress) }
+        let runner = StageRunner(context: context)
+        let planned = try plan(runner)
+        let plan = ComposePlan(treefile: planned.treefile, packages: try runner.run(fetcher(), planned.packages))
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
-        let previous = try repository.flatMap { try PreviousCommit.head(of: plan.treefile.ref, in: $0) }
-        // Without a repository there is no previous version to count from.
-        var committer = committer()
-        if repository == nil { committer.repoPath = destination.appendingPathComponent("no-repository") }
-        let root = try buildRoot(plan, in: destination, previous: previous, committer: committer, timer: timer).root
+        let opened = try repository.flatMap { try ComposeRepository(path: $0).existing() }
+        let previous = try PreviousCommit.head(of: plan.treefile.ref, in: opened)
+        let root = try buildRoot(plan, in: destination, previous: previous, repository: opened, runner: runner).root
         return (plan, root)
     }
 
     /// Commits an installed root with the treefile's ref and metadata, then
-    /// publishes and records it. The package list comes from the root's rpmdb.
+    /// publishes and records it, holding the ref's lock as `compose tree`
+    /// does. The package list comes from the root's rpmdb.
     public func commitRoot(_ root: URL) throws -> ComposeSummary {
-        let store = try BuildStore(repoPath: options.repo)
-        reconcile(store)
-        let buildID = try store.start(treefilePath: options.treefile.standardizedFileURL.path, trigger: "compose-commit")
-        let timer = StageTimer(progress: progress)
+        let runner = StageRunner(context: context)
+        let build: ComposeBuild
         do {
-            let loader = TreefileLoader(basearch: options.basearch, variables: options.variables)
-            let treefile = try timer.time(.load) { try loader.run(options.treefile, progress: progress) }
+            build = try ComposeBuild.begin(treefile: request.treefileURL.path, environment: environment, policy: policy, runner: runner)
+        } catch {
+            throw (error as? ComposeError) ?? ComposeError(.record, "\(error)")
+        }
+        do {
+            let treefile = try runner.run(loader(), request.treefileURL)
             let warnings = try treefile.checkComposable()
-            for warning in warnings { progress.warning(warning) }
-            try record(treefile, warnings: warnings, buildID: buildID, store: store)
+            for warning in warnings { events.warning(warning) }
+            try build.loaded(treefile, warnings: warnings)
             let packages = try installedPackages(root)
             // Reading the rpmdb leaves SQLite's -shm/-wal beside it: transaction state, not content.
             try RPMDatabaseLayout.removeTransactionState(root)
+            try build.lockRef(treefile.ref)
+            try build.completePendingPublication(of: treefile.ref)
             // The ref's head here may differ from the one `compose install` saw (if any).
-            let previous = try PreviousCommit.head(of: treefile.ref, in: options.repo)
-            try timer.time(.postprocess) { try PasswdCheck.run(root: root, treefile: treefile, previous: previous, progress: progress) }
-            try store.recordPackages(buildID, packages)
+            let previous = try build.previousCommit(of: treefile.ref)
+            try runner.timed(.postprocess) {
+                try PasswdCheck.run(root: root, treefile: treefile, previous: previous, events: events)
+            }
+            try build.resolved(packages)
             let plan = ComposePlan(treefile: treefile, packages: packages)
             let inputHash = try InputHash.compute(treefile: treefile, packages: packages, scriptFolder: scriptFolder(treefile))
             // The version `compose install` wrote into os-release (mutate-os-release)
             // is the commit's, unless --version says otherwise.
-            let version = options.version ?? OSRelease.ostreeVersion(in: RootDirectory(root))
-            return try commitAndPublish(root, plan: plan, inputHash: inputHash, buildID: buildID, store: store, timer: timer,
-                                        version: version)
+            let version = request.version ?? OSRelease.ostreeVersion(in: RootDirectory(root))
+            return try commitAndPublish(root, plan: plan, version: version, inputHash: inputHash, build: build)
         } catch {
-            throw recordFailure(error, buildID: buildID, store: store, timer: timer)
+            if build.cancelled(error) != nil { throw ComposeError(.record, "cancelled (\(context.cancellation.reason ?? "cancelled"))") }
+            throw build.failed(error)
         }
     }
 

@@ -1,7 +1,8 @@
-/// The stages of a compose, in pipeline order, then publishing (summary,
-/// pruning) which works on the repository after composes.
+/// The steps of a compose, in pipeline order. `lock` is the wait for the
+/// ref (one compose per ref); `publish` also names publishing outside a
+/// compose (`treeforge publish`, pruning's summary).
 public enum Stage: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
-    case load, resolve, download, install, postprocess, commit, publish, record
+    case load, resolve, lock, download, install, postprocess, commit, publish, record
     public var description: String { rawValue }
 }
 
@@ -9,7 +10,7 @@ public enum Stage: String, Sendable, Codable, CaseIterable, CustomStringConverti
 /// a package, a repository, a ref), and the cause in words a release engineer
 /// can act on. `details` carries the underlying tool's own lines (libsolv's
 /// problem text, librpm's problems, the tail of a scriptlet's output).
-public struct ComposeError: Error, Sendable, CustomStringConvertible {
+public struct ComposeError: Error, Sendable, Equatable, CustomStringConvertible {
     public let stage: Stage
     public let subject: String?
     public let message: String

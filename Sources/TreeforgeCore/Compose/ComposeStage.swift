@@ -1,54 +1,50 @@
 import Foundation
+import LibSolv
 
-/// One step of the pipeline: a configured value with a single entry point
-/// that turns its input into its output. Each stage is testable alone; the
-/// orchestrator (`Compose`) only chains, times and records them.
+/// One step of the pipeline: a configured value (its options are stored
+/// properties) with one entry point that turns its input into its output.
+/// Each stage is testable alone; the orchestrator (`Compose`) only chains
+/// them, checking for cancellation, timing, hashing and recording each.
 public protocol ComposeStage {
     associatedtype Input
     associatedtype Output
 
     static var stage: Stage { get }
 
-    func run(_ input: Input, progress: ComposeProgress) throws -> Output
+    func run(_ input: Input, in context: StageContext) throws -> Output
+
+    /// What the stage's result depends on besides the stages before it, as
+    /// lines of text (options, and the content of what it reads): hashed with
+    /// the previous stage's id into this stage's id (osbuild's stage ids), so
+    /// equal ids promise equal results. Stages that read files or
+    /// repositories as they run (load, resolve) name what they read through
+    /// `output`; the later stages need only their input.
+    func identity(of input: Input, output: Output) throws -> [String]
 }
 
-/// The value a compose is planned into before anything is installed: what
-/// to build, from which packages. A dry run stops here.
-public struct ComposePlan: Sendable {
-    public var treefile: Treefile
-    public var packages: ResolvedSet
-}
+/// What every stage gets besides its input: where to report, and whether to stop.
+public struct StageContext {
+    public let events: ComposeEventSink
+    public let cancellation: Cancellation
+    let faults: FaultInjection
 
-extension TreefileLoader: ComposeStage {
-    public static let stage = Stage.load
-    public func run(_ treefile: URL, progress: ComposeProgress) throws -> Treefile { try load(treefile) }
-}
-
-extension Resolver: ComposeStage {
-    public static let stage = Stage.resolve
-    public func run(_ treefile: Treefile, progress: ComposeProgress) throws -> ResolvedSet { try resolve(treefile) }
-}
-
-extension Installer: ComposeStage {
-    public static let stage = Stage.install
-    /// Returns the populated root.
-    public func run(_ packages: ResolvedSet, progress: ComposeProgress) throws -> URL {
-        try install(packages, progress: progress)
-        return root
+    public init(events: ComposeEventSink, cancellation: Cancellation = Cancellation(),
+                faults: FaultInjection = .fromEnvironment) {
+        self.events = events
+        self.cancellation = cancellation
+        self.faults = faults
     }
+
+    /// For a stage run alone (tests, `compose why`): no events, never cancelled.
+    public static var quiet: StageContext { StageContext(events: SilentEvents(), faults: FaultInjection(nil)) }
 }
 
-extension Postprocess: ComposeStage {
-    public static let stage = Stage.postprocess
-    public func run(_ root: URL, progress: ComposeProgress) throws -> URL {
-        try run(root: root, progress: progress)
-        return root
-    }
-}
-
-extension Committer: ComposeStage {
-    public static let stage = Stage.commit
-    public func run(_ input: (root: URL, plan: ComposePlan), progress: ComposeProgress) throws -> Result {
-        try commit(root: input.root, treefile: input.plan.treefile, packages: input.plan.packages)
+/// A stage's id: SHA-256 over its name, the previous stage's id and its
+/// identity lines.
+enum StageID {
+    static func compute(_ stage: Stage, previous: String?, identity: [String]) -> String {
+        var text = "treeforge-stage-v1\nstage \(stage)\nprevious \(previous ?? "-")\n"
+        for line in identity { text += line + "\n" }
+        return Checksum.sha256.hex(of: Data(text.utf8))
     }
 }

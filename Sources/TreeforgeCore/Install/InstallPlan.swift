@@ -53,8 +53,8 @@ public enum InstallEvent: Codable, Sendable, Equatable {
     case installing(nevra: String, index: Int, total: Int)
     case scriptletStarted(nevra: String, scriptlet: String)
     /// librpm's RPMCALLBACK_SCRIPT_STOP: the scriptlet returned (a failure follows).
-    case scriptletFinished(nevra: String, scriptlet: String)
-    case scriptletFailed(nevra: String, scriptlet: String)
+    case scriptletFinished(nevra: String, scriptlet: String, output: [String])
+    case scriptletFailed(nevra: String, scriptlet: String, output: [String])
     case unpackFailed(nevra: String)
     /// The transaction could not start or finish; `package` when one is to blame.
     case failed(message: String, package: String?, details: [String])

@@ -10,7 +10,8 @@ extension Installer {
     }
 
     func runChild(planFile: URL, packages: [ResolvedPackage], keyFiles: [String], confinement: Confinement,
-                  progress: ComposeProgress) throws -> ChildRun {
+                  context: StageContext) throws -> ChildRun {
+        let sink = context.events
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         defer { try? log.close() }
@@ -34,7 +35,7 @@ extension Installer {
             environment = Sandbox.environment(sourceDateEpoch: sourceDateEpoch)
             if let reason {
                 let warning = "scriptlets run unconfined (librpm's chroot only, with network and the host's capabilities): bubblewrap cannot run here: \(reason)"
-                progress.warning(warning)
+                sink.warning(warning)
                 log.write(Data("warning: \(warning)\n".utf8))
             }
         }
@@ -47,6 +48,10 @@ extension Installer {
         }
         let watch = ScriptletWatch(timeout: scriptletTimeout, process: process)
         defer { watch.cancel() }
+        let stopOnCancel = context.cancellation.onCancel { process.stop() }
+        defer { stopOnCancel.end() }
+        // Output of the scriptlet running now, gathered until librpm says it finished.
+        var scriptletOutput: [String] = []
         var events: [InstallEvent] = []
         let decoder = JSONDecoder()
         var buffer = Data()
@@ -62,13 +67,20 @@ extension Installer {
                 events.append(event)
                 switch event {
                 case .installing(let nevra, let index, let total):
-                    progress.installing(nevra, index: index, total: total)
+                    sink.emit(.package(index: index, total: total, nevra: nevra))
+                    context.faults.reached(.install, step: index)
                 case .scriptletStarted(let nevra, let scriptlet):
                     watch.started(.init(nevra: nevra, scriptlet: scriptlet))
-                case .scriptletFinished:
+                    scriptletOutput = []
+                    sink.emit(.scriptletStarted(package: nevra, scriptlet: scriptlet))
+                case .scriptletFailed(_, _, let output):
+                    scriptletOutput += output
+                case .scriptletFinished(let nevra, let scriptlet, let output):
                     watch.finished()
+                    sink.emit(.scriptletFinished(package: nevra, scriptlet: scriptlet, output: scriptletOutput + output))
+                    scriptletOutput = []
                 case .warning(let message):
-                    progress.warning(message)
+                    sink.warning(message)
                 default:
                     break
                 }

@@ -50,7 +50,9 @@ public struct Installer {
         self.root = root ?? workdir.appendingPathComponent("rootfs")
     }
 
-    public func install(_ set: ResolvedSet, progress: ComposeProgress) throws {
+    /// Cancelling `context.cancellation` stops the rpm child with every
+    /// scriptlet it runs; the install then throws `ComposeCancelled`.
+    public func install(_ set: ResolvedSet, context: StageContext) throws {
         guard getuid() == 0 else {
             throw ComposeError(.install, subject: root.path,
                                "installing needs root: librpm chroots into the new root to run scriptlets and sets file owners")
@@ -74,7 +76,8 @@ public struct Installer {
 
         let createdMountPoints = MountPoints.missing(in: root)
         let run = try runChild(planFile: planFile, packages: set.packages, keyFiles: packages.flatMap { $0.signatureKeys ?? [] },
-                               confinement: confinement, progress: progress)
+                               confinement: confinement, context: context)
+        try context.cancellation.check(.install)
         if let stuck = run.timedOut {
             throw ComposeError(.install, subject: stuck.nevra,
                                "the \(stuck.scriptlet) scriptlet of \(stuck.nevra) did not finish within \(Self.seconds(scriptletTimeout)); it was stopped (--scriptlet-timeout)",
@@ -122,7 +125,7 @@ public struct Installer {
         let log = logTail(logFile) + ["(full log: \(logFile.path))"]
         for event in events {
             switch event {
-            case .scriptletFailed(let nevra, let scriptlet):
+            case .scriptletFailed(let nevra, let scriptlet, _):
                 let status = Self.exitStatus(of: scriptlet, nevra: nevra, in: log).map { " (exit status \($0))" } ?? ""
                 return ComposeError(.install, subject: nevra, "the \(scriptlet) scriptlet failed\(status)", details: log)
             case .unpackFailed(let nevra):

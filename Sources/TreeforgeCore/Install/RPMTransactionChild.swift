@@ -58,6 +58,8 @@ public enum RPMTransactionChild {
             }
             let transaction = try RPMTransaction(root: plan.root)
             transaction.excludeDocumentation = !plan.documentation
+            let scriptOutput = try ScriptletOutput()
+            transaction.scriptOutputDescriptor = scriptOutput.descriptor
             try transaction.initializeDatabase()
             var signatures = SignatureChecker()
             for package in plan.packages {
@@ -83,12 +85,13 @@ public enum RPMTransactionChild {
                 case .installing(let nevra, let index, let total):
                     emit(.installing(nevra: nevra, index: index, total: total))
                 case .scriptletStarted(let nevra, let scriptlet):
+                    scriptOutput.mark()
                     emit(.scriptletStarted(nevra: nevra, scriptlet: scriptlet))
                 case .scriptletFinished(let nevra, let scriptlet):
-                    emit(.scriptletFinished(nevra: nevra, scriptlet: scriptlet))
+                    emit(.scriptletFinished(nevra: nevra, scriptlet: scriptlet, output: scriptOutput.takeLines()))
                 case .scriptletFailed(let nevra, let scriptlet):
                     failed = true
-                    emit(.scriptletFailed(nevra: nevra, scriptlet: scriptlet))
+                    emit(.scriptletFailed(nevra: nevra, scriptlet: scriptlet, output: scriptOutput.takeLines()))
                 case .unpackFailed(let nevra):
                     failed = true
                     emit(.unpackFailed(nevra: nevra))
@@ -115,5 +118,75 @@ public enum RPMTransactionChild {
         }
         return .failed(message: message, package: packages.isEmpty ? nil : packages.joined(separator: ", "),
                        details: problems.map(\.message))
+    }
+}
+
+/// Where scriptlets write (librpm's script fd): a pipe that a thread of
+/// this process empties as they write, so a chatty scriptlet never blocks
+/// and a hanging one's output is in the install log already. Each chunk goes
+/// to stderr (the install log) at once and is kept until librpm reports the
+/// scriptlet done; its lines then go into that scriptlet's event.
+///
+/// Threading: the reader thread and the librpm callback take the lock
+/// around every read of the pipe. When librpm reports a scriptlet done, the
+/// scriptlet has exited, so what it wrote is all in the pipe: the callback
+/// reads what the thread has not yet, and nothing of it is lost or misplaced.
+final class ScriptletOutput: @unchecked Sendable {
+    /// The write end, for librpm.
+    let descriptor: Int32
+    private let readEnd: Int32
+    private let lock = NSLock()
+    private var pending = Data()
+
+    init() throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw ComposeError(.install, "cannot create a pipe for scriptlet output: \(String(cString: strerror(errno)))")
+        }
+        readEnd = fds[0]
+        descriptor = fds[1]
+        _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+        let thread = Thread { [self] in
+            var poller = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+            while true {
+                guard poll(&poller, 1, 1000) >= 0 || errno == EINTR else { return }
+                if lock.withLock({ drain() }) { return }
+            }
+        }
+        thread.name = "treeforge.scriptlet-output"
+        thread.start()
+    }
+
+    /// Reads what the pipe holds; true at its end. Call holding the lock.
+    private func drain() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(readEnd, &buffer, buffer.count)
+            if count > 0 {
+                let chunk = Data(buffer.prefix(count))
+                FileHandle.standardError.write(chunk)
+                pending.append(chunk)
+            } else {
+                return count == 0
+            }
+        }
+    }
+
+    /// A scriptlet starts: what came before it is not its own.
+    func mark() {
+        _ = takeLines()
+    }
+
+    /// What was written since the last call, as lines.
+    func takeLines() -> [String] {
+        let data: Data = lock.withLock {
+            _ = drain()
+            defer { pending = Data() }
+            return pending
+        }
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        return lines
     }
 }

@@ -10,8 +10,8 @@ import Foundation
 /// named at once.
 struct PasswdCheck: PostprocessRule {
     /// The check alone, on a root `compose install` laid out (`compose commit`).
-    static func run(root: URL, treefile: Treefile, previous: PreviousCommit?, progress: ComposeProgress) throws {
-        try PasswdCheck().apply(PostprocessContext(root: root, treefile: treefile, previous: previous, progress: progress))
+    static func run(root: URL, treefile: Treefile, previous: PreviousCommit?, events: ComposeEventSink) throws {
+        try PasswdCheck().apply(PostprocessContext(root: root, treefile: treefile, previous: previous, events: events))
     }
 
     func apply(_ context: PostprocessContext) throws {

@@ -56,8 +56,8 @@ public struct Postprocess {
     /// Runs the rules and the tree-shaping keys in rpm-ostree's order;
     /// returns what the tree-shaping keys did, a line per change.
     @discardableResult
-    public func run(root: URL, progress: ComposeProgress) throws -> [String] {
-        let context = PostprocessContext(root: root, treefile: treefile, previous: previous, progress: progress)
+    public func run(root: URL, events: ComposeEventSink) throws -> [String] {
+        let context = PostprocessContext(root: root, treefile: treefile, previous: previous, events: events)
         for rule in Self.beforeTreeShaping {
             try rule.apply(context)
         }

@@ -7,13 +7,13 @@ public struct PostprocessContext {
     public let root: RootDirectory
     public let treefile: Treefile
     public let previous: PreviousCommit?
-    public let progress: ComposeProgress
+    public let events: ComposeEventSink
 
-    public init(root: URL, treefile: Treefile, previous: PreviousCommit?, progress: ComposeProgress) {
+    public init(root: URL, treefile: Treefile, previous: PreviousCommit?, events: ComposeEventSink) {
         self.root = RootDirectory(root)
         self.treefile = treefile
         self.previous = previous
-        self.progress = progress
+        self.events = events
     }
 
     var config: TreefileConfig { treefile.config }
@@ -34,10 +34,19 @@ public final class PreviousCommit {
     public static func head(of ref: String, in repo: URL) throws -> PreviousCommit? {
         guard FileManager.default.fileExists(atPath: repo.appendingPathComponent("config").path) else { return nil }
         do {
-            let repository = try OSTreeRepository.open(path: repo.path)
-            return try repository.resolve(ref: ref).map { PreviousCommit(checksum: $0, repository: repository) }
+            return try head(of: ref, in: try OSTreeRepository.open(path: repo.path))
         } catch let error as OSTreeError {
             throw ComposeError(.postprocess, subject: "ref \(ref) in \(repo.path)", "cannot read the previous commit: \(error)")
+        }
+    }
+
+    /// The ref's head in an open repository (nil: none yet).
+    static func head(of ref: String, in repository: OSTreeRepository?) throws -> PreviousCommit? {
+        guard let repository else { return nil }
+        do {
+            return try repository.resolve(ref: ref).map { PreviousCommit(checksum: $0, repository: repository) }
+        } catch let error as OSTreeError {
+            throw ComposeError(.postprocess, subject: "ref \(ref) in \(repository.path)", "cannot read the previous commit: \(error)")
         }
     }
 

@@ -29,7 +29,7 @@ struct ToplevelLayout: PostprocessRule {
             try root.removeIfPresent(name)
         }
         if !dropped.isEmpty {
-            context.progress.warning("dropped from the tree, as rpm-ostree does (OSTree keeps only /usr, /boot and /var content): \(dropped.joined(separator: ", "))")
+            context.events.warning("dropped from the tree, as rpm-ostree does (OSTree keeps only /usr, /boot and /var content): \(dropped.joined(separator: ", "))")
         }
         try root.setMode(".", 0o755)
         for directory in Self.directories { try root.makeDirectory(directory) }
@@ -74,7 +74,7 @@ struct UsrLocalLayout: PostprocessRule {
             try root.makeDirectory("usr/local")
         } else {
             if try root.holdsFiles("usr/local") {
-                context.progress.warning("dropped from the tree, as rpm-ostree does (/usr/local is a link to /var/usrlocal with `opt-usrlocal: var`): /usr/local")
+                context.events.warning("dropped from the tree, as rpm-ostree does (/usr/local is a link to /var/usrlocal with `opt-usrlocal: var`): /usr/local")
             }
             try root.removeIfPresent("usr/local")
             try root.symlink("usr/local", to: "../var/usrlocal")

@@ -1,27 +1,28 @@
 import Foundation
 import LibOSTree
 
-/// Publishes a new commit for mirrors and clients: static deltas from the
-/// ref's previous commits (and from scratch when asked), then the summary,
-/// regenerated only once every delta is completely written so it never
-/// indexes a half-made one.
+/// Publishes a commit for mirrors and clients: static deltas from the ref's
+/// previous commits (and from scratch when the policy says so), then the
+/// summary, regenerated only once every delta is completely written so it
+/// never indexes a half-made one, then its signature. The summary and delta
+/// index are the repository's, not one ref's: they are written under the
+/// repository's summary lock.
+///
+/// A delta already complete is not generated again, so publishing resumes
+/// where an interrupted one stopped.
 ///
 /// Blocks (xz compression of delta parts): not for the cooperative pool.
 public struct Publisher: ComposeStage {
     public static let stage = Stage.publish
 
-    public var repoPath: URL
-    /// Deltas from this many previous commits of the ref (0: none).
-    public var deltaDepth = 2
-    /// Also a delta from nothing (a fresh client's first pull); it compresses
-    /// the whole tree, so it is off by default.
-    public var fromScratch = false
-    public var deltaOptions = StaticDeltaOptions()
-    /// Sign the summary (GPG).
-    public var gpgKey: GPGKey?
+    public var repository: OSTreeRepository
+    public var policy: PublishPolicy
+    /// Who publishes, for the summary lock's holder note.
+    public var build: Int64?
 
-    public init(repoPath: URL) {
-        self.repoPath = repoPath
+    public init(repository: OSTreeRepository, policy: PublishPolicy) {
+        self.repository = repository
+        self.policy = policy
     }
 
     public struct PublishedDelta: Sendable, Equatable {
@@ -31,36 +32,68 @@ public struct Publisher: ComposeStage {
         public var parts: Int
     }
 
-    public func run(_ commit: String, progress: ComposeProgress) throws -> [PublishedDelta] {
+    /// The deltas the policy wants for `commit`: from each of its previous
+    /// `deltaDepth` commits still in the repository, and from nothing.
+    func deltaSources(for commit: String) throws -> [String?] {
+        var sources: [String?] = try repository.history(from: commit).dropFirst().prefix(policy.deltaDepth).map(\.checksum)
+        if policy.wantsFromScratch(repository) { sources.append(nil) }
+        return sources
+    }
+
+    public func run(_ commit: String, in context: StageContext) throws -> [PublishedDelta] {
         do {
-            let repo = try OSTreeRepository.open(path: repoPath.path)
-            let previous = try repo.history(from: commit).dropFirst().prefix(deltaDepth).map(\.checksum)
-            var sources: [String?] = previous
-            // The flag, or the repository's own setting: `[treeforge] static-delta-from-scratch=true` in its config.
-            if fromScratch || repo.configBool(group: "treeforge", key: "static-delta-from-scratch") == true {
-                sources.append(nil)
-            }
             var published: [PublishedDelta] = []
-            for from in sources {
-                do {
-                    try repo.generateStaticDelta(from: from, to: commit, options: deltaOptions)
-                } catch let error as OSTreeError {
-                    throw ComposeError(.publish, subject: "delta \(from ?? "(scratch)") → \(commit)", "cannot generate the static delta: \(error)")
+            let cancellable = OSTreeCancellable()
+            let stopOnCancel = context.cancellation.onCancel { cancellable.cancel() }
+            defer { stopOnCancel.end() }
+            for from in try deltaSources(for: commit) {
+                try context.cancellation.check(.publish)
+                if !repository.hasStaticDelta(from: from, to: commit) {
+                    do {
+                        try repository.generateStaticDelta(from: from, to: commit, options: policy.deltaOptions, cancellable: cancellable)
+                    } catch let error as OSTreeError where !error.isCancellation {
+                        throw ComposeError(.publish, subject: "delta \(from ?? "(scratch)") → \(commit)", "cannot generate the static delta: \(error)")
+                    }
                 }
-                published.append(Self.measure(repo.staticDeltaDirectory(from: from, to: commit), from: from, to: commit))
+                published.append(Self.measure(repository.staticDeltaDirectory(from: from, to: commit), from: from, to: commit))
             }
-            try repo.regenerateSummary()
-            if let key = gpgKey {
+            context.faults.reached(.publish, step: 1)
+            try context.cancellation.check(.publish)
+            try writeSummary(context)
+            return published
+        } catch let error as OSTreeError where error.isCancellation {
+            throw ComposeCancelled(stage: .publish, reason: context.cancellation.reason ?? "cancelled")
+        } catch let error as OSTreeError {
+            throw ComposeError(.publish, subject: repository.path, "cannot publish: \(error)")
+        }
+    }
+
+    /// The summary (with the delta index), then its signature when the policy
+    /// signs, under the repository's summary lock.
+    func writeSummary(_ context: StageContext) throws {
+        let lock = RepositoryLock.summary(in: URL(fileURLWithPath: repository.path))
+        try lock.withLock(as: .init(build: build), stage: .publish, cancellation: context.cancellation,
+                          waiting: { holder in context.events.emit(.waiting(ref: "(summary)", holder: holder?.description ?? "another process")) }) {
+            try repository.regenerateSummary()
+            context.faults.reached(.publish, step: 2)
+            if let key = policy.gpgKey {
                 do {
-                    try repo.signSummary(with: key)
+                    try repository.signSummary(with: key)
                 } catch let error as OSTreeError {
                     throw ComposeError(.publish, subject: "GPG key \(key.id)", "cannot sign the summary: \(error)")
                 }
             }
-            return published
-        } catch let error as OSTreeError {
-            throw ComposeError(.publish, subject: repoPath.path, "cannot publish: \(error)")
         }
+    }
+
+    public func identity(of commit: String, output: [PublishedDelta]) throws -> [String] {
+        let options = policy.deltaOptions
+        return [
+            "commit \(commit)",
+            "delta-depth \(policy.deltaDepth) from-scratch \(policy.wantsFromScratch(repository))",
+            "delta-options \(options.minFallbackSizeMiB) \(options.maxChunkSizeMiB) \(options.bsdiff) \(options.inlineParts)",
+            "gpg-key \(policy.gpgKey?.id ?? "-")",
+        ]
     }
 
     /// Bytes on disk, and the number of separate parts (files named 0, 1, …).
@@ -73,6 +106,3 @@ public struct Publisher: ComposeStage {
         return PublishedDelta(from: from, to: to, size: size, parts: files.filter { Int($0) != nil }.count)
     }
 }
-
-/// The signing key type, for the command line (which imports only TreeforgeCore).
-public typealias GPGKey = LibOSTree.GPGKey

@@ -2,40 +2,53 @@ import Foundation
 import LibOSTree
 
 /// Makes the build database agree with the repository after a crash: runs
-/// when a compose starts.
+/// when a compose starts, and before `treeforge publish`.
 ///
-/// - A build left `running` by a process that no longer exists is
-///   `succeeded` when its commit reached the ref (the commit names its build
-///   in `treeforge.build-id`), `interrupted` otherwise.
+/// - A build left `running` or `publishing` by a process that no longer
+///   exists, whose commit is the ref's head (the commit names its build in
+///   `treeforge.build-id`), is `succeeded` when that head is published and
+///   `publishing` (pending, no process) when not; otherwise it is
+///   `interrupted`.
 /// - A ref whose head commit no build recorded gets a build row made from
-///   the commit's own metadata (trigger `reconciled`).
+///   the commit's own metadata (trigger `reconciled`), `publishing` when the
+///   head is not published.
+///
+/// Without a `publication` check (no policy known) no head counts as
+/// published, so nothing is ever recorded `succeeded` unpublished.
 struct BuildReconciler {
     let store: BuildStore
     let repository: OSTreeRepository?
+    var publication: Publication?
 
     /// What was changed, one line each.
     @discardableResult
     func reconcile(now: Date = Date()) throws -> [String] {
         var changes: [String] = []
-        for build in try store.builds(status: .running) {
+        for build in try store.builds(status: .running) + store.builds(status: .publishing) {
             guard let id = build.id, !Self.isAlive(build.pid) else { continue }
             if let ref = build.ref, let head = try? repository?.resolve(ref: ref),
                let info = try? repository?.commitInfo(head), info.metadata["treeforge.build-id"] == .uint64(UInt64(id)) {
+                let published = try isPublished(ref: ref, head: head)
                 try store.update(id) {
-                    $0.status = .succeeded
+                    $0.status = published ? .succeeded : .publishing
                     $0.commit = head
                     $0.parent = info.parent
                     $0.version = info.metadata["version"]?.string
-                    $0.finishedAt = info.timestamp
+                    $0.finishedAt = $0.finishedAt ?? info.timestamp
+                    if published { $0.publishedAt = $0.publishedAt ?? now }
                     $0.pid = nil
                 }
-                changes.append("build #\(id): its commit \(head) is on \(ref); recorded as succeeded")
+                changes.append(published ? "build #\(id): its commit \(head) is on \(ref) and published; recorded as succeeded"
+                               : "build #\(id): its commit \(head) is on \(ref) but not published yet; recorded as publishing")
             } else {
                 let pid = build.pid.map { " (pid \($0))" } ?? ""
+                let error = build.status == .publishing && build.commit != nil
+                    ? "its commit \(build.commit!) was never published: \(build.ref ?? "the ref") moved on before it was"
+                    : "the compose process\(pid) ended before finishing; nothing was committed"
                 try store.update(id) {
                     $0.status = .interrupted
                     $0.finishedAt = now
-                    $0.error = "the compose process\(pid) ended before finishing; nothing was committed"
+                    $0.error = error
                     $0.pid = nil
                 }
                 changes.append("build #\(id) was interrupted")
@@ -45,7 +58,8 @@ struct BuildReconciler {
         for ref in try store.refs() {
             guard let head = try? repository.resolve(ref: ref), try store.build(commit: head) == nil,
                   let info = try? repository.commitInfo(head) else { continue }
-            var build = BuildRecord(treefilePath: "", status: .succeeded, startedAt: info.timestamp)
+            let published = try isPublished(ref: ref, head: head)
+            var build = BuildRecord(treefilePath: "", status: published ? .succeeded : .publishing, startedAt: info.timestamp)
             build.trigger = "reconciled"
             build.ref = ref
             build.commit = head
@@ -55,10 +69,16 @@ struct BuildReconciler {
             build.treefileSHA256 = info.metadata["treeforge.treefile-sha256"]?.string
             if case .strings(let nevras) = info.metadata["treeforge.packages"] { build.packages = nevras }
             build.finishedAt = info.timestamp
+            if published { build.publishedAt = now }
             let id = try store.insert(build)
             changes.append("build #\(id): recorded \(head), found on \(ref) without a build")
         }
         return changes
+    }
+
+    private func isPublished(ref: String, head: String) throws -> Bool {
+        guard let publication else { return false }
+        return try publication.missing(ref: ref, head: head).isEmpty
     }
 
     /// A treeforge process with that pid still runs.

@@ -6,9 +6,22 @@ public struct BuildRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public static let databaseTableName = "build"
 
     public enum Status: String, Codable, Sendable, CaseIterable {
-        case queued, running, succeeded, failed, unchanged, cancelled
+        /// Created by another process (the server) for a compose to adopt (`--build-id`).
+        case queued
+        case running
+        /// The commit is on the ref, its deltas or summary not yet written:
+        /// mirrors do not see it yet. Stays so after a failed, cancelled or
+        /// killed publish, until a later compose of the ref or `treeforge
+        /// publish` finishes it (then `succeeded`).
+        case publishing
+        /// Committed and published.
+        case succeeded
+        case failed, unchanged, cancelled
         /// The compose process ended (killed, crashed, power lost) without finishing.
         case interrupted
+
+        /// No process works on the build any more.
+        public var isFinished: Bool { ![.queued, .running, .publishing].contains(self) }
     }
 
     public var id: Int64?
@@ -38,6 +51,10 @@ public struct BuildRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// When `treeforge prune` removed its commit: the row stays as a summary,
     /// its packages, repos and logs are gone.
     public var prunedAt: Date?
+    /// When the commit was published (deltas, summary, signature written).
+    public var publishedAt: Date?
+    /// Each stage's id: SHA-256 of what it worked from (see `ComposeStage.identity`).
+    public var stageInputs: [String: String] = [:]
 
     public init(treefilePath: String, status: Status, startedAt: Date) {
         self.treefilePath = treefilePath

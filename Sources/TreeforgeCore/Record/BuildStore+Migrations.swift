@@ -73,6 +73,13 @@ extension BuildStore {
         migrator.registerMigration("v3: pruned builds") { db in
             try db.execute(sql: "ALTER TABLE build ADD COLUMN prunedAt DATETIME")
         }
+        migrator.registerMigration("v4: publication, stage inputs") { db in
+            try db.execute(sql: """
+                ALTER TABLE build ADD COLUMN publishedAt DATETIME;
+                ALTER TABLE build ADD COLUMN stageInputs TEXT NOT NULL DEFAULT '{}';
+                UPDATE build SET publishedAt = finishedAt WHERE status = 'succeeded';
+                """)
+        }
         return migrator
     }
 }

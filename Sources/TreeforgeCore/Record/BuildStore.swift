@@ -58,6 +58,34 @@ public final class BuildStore: Sendable {
 
     // MARK: Writing
 
+    /// Creates a build for a compose another process will run (`compose
+    /// tree --build-id N` adopts it); returns its id.
+    public func enqueue(treefilePath: String, trigger: String, now: Date = Date()) throws -> Int64 {
+        try writer.write { db in
+            var build = BuildRecord(treefilePath: treefilePath, status: .queued, startedAt: now)
+            build.trigger = trigger
+            try build.insert(db)
+            return build.id!
+        }
+    }
+
+    /// Makes a `queued` build this process's running compose.
+    public func adopt(_ id: Int64, pid: Int32 = getpid(), now: Date = Date()) throws {
+        try writer.write { db in
+            guard var build = try BuildRecord.fetchOne(db, key: id) else {
+                throw ComposeError(.record, subject: "build #\(id)", "no such build in \(writer.path); --build-id takes a build the server queued")
+            }
+            guard build.status == .queued else {
+                throw ComposeError(.record, subject: "build #\(id)",
+                                   "is \(build.status.rawValue), not queued: --build-id adopts only a queued build (each build runs once)")
+            }
+            build.status = .running
+            build.pid = pid
+            build.startedAt = now
+            try build.update(db)
+        }
+    }
+
     /// Records a compose that has just started; returns its id.
     public func start(treefilePath: String, trigger: String = "cli", pid: Int32? = getpid(), now: Date = Date()) throws -> Int64 {
         try writer.write { db in
@@ -126,6 +154,14 @@ public final class BuildStore: Sendable {
     public func setLog(_ id: Int64, stage: Stage, text: String) throws {
         try writer.write { db in
             try BuildLog(buildId: id, stage: stage.rawValue, text: text).save(db)
+        }
+    }
+
+    /// Adds lines to one stage's log.
+    public func appendLog(_ id: Int64, stage: Stage, text: String) throws {
+        try writer.write { db in
+            let existing = try BuildLog.fetchOne(db, key: ["buildId": id, "stage": stage.rawValue])?.text
+            try BuildLog(buildId: id, stage: stage.rawValue, text: existing.map { $0 + "\n" + text } ?? text).save(db)
         }
     }
 

@@ -139,16 +139,3 @@ extension RepositoryAccess {
         }
     }
 }
-
-/// Fetches every remote package of a resolved set into the cache.
-public struct PackageFetcher: ComposeStage {
-    public static let stage = Stage.download
-    public var access: RepositoryAccess
-
-    public init(access: RepositoryAccess) { self.access = access }
-
-    public func run(_ set: ResolvedSet, progress: ComposeProgress) throws -> ResolvedSet {
-        for package in set.packages { try access.fetch(package) }
-        return set
-    }
-}

@@ -29,14 +29,12 @@ struct RepositoryLoader {
         // Only the primary data is cached: libsolv writes a repository with
         // millions of file-list entries very slowly (about 80 s for Debian's
         // 7.9M), while parsing filelists.xml again takes a few seconds.
-        let cacheFile = try solvCache.map { dir -> URL in
-            let key = try Checksum.sha256.hex(ofFileAt: repomd.path)
-            return dir.appendingPathComponent("\(definition.id)-\(key).solv")
-        }
+        let repomdSHA256 = try Checksum.sha256.hex(ofFileAt: repomd.path)
+        let cacheFile = solvCache.map { $0.appendingPathComponent("\(definition.id)-\(repomdSHA256).solv") }
         let keys = definition.gpgcheck ? try access.gpgKeyFiles(of: definition) : []
         func state() -> RepoState {
             RepoState(id: definition.id, path: access.localPath("", of: definition).path, revision: repo.revision,
-                      packageCount: repo.packageCount, gpgcheck: definition.gpgcheck, gpgkeys: keys.map(\.path))
+                      repomdSHA256: repomdSHA256, packageCount: repo.packageCount, gpgcheck: definition.gpgcheck, gpgkeys: keys.map(\.path))
         }
         let cached = cacheFile.map { FileManager.default.fileExists(atPath: $0.path) && (try? repo.addSolv(path: $0.path)) != nil } ?? false
         if !cached {

@@ -37,6 +37,8 @@ public struct RepoState: Codable, Sendable, Hashable {
     public var id: String
     public var path: String
     public var revision: String?
+    /// SHA-256 of the repomd.xml read: names every metadata file by checksum.
+    public var repomdSHA256: String?
     public var packageCount: Int
     /// The `.repo` file asks for signature checks.
     public var gpgcheck = false

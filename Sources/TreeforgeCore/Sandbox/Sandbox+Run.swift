@@ -6,12 +6,12 @@ extension Sandbox {
     /// `timeout` seconds. Folders bwrap had to create in the root for its
     /// mounts are removed again (see `MountPoints`).
     public func run(_ command: [String], inRoot root: URL, writable: Bool = true, readOnly binds: [Bind] = [],
-                    timeout: TimeInterval, log: FileHandle) throws -> SupervisedExit {
+                    timeout: TimeInterval, cancellation: Cancellation? = nil, log: FileHandle) throws -> SupervisedExit {
         let created = MountPoints.missing(in: root, for: Self.mountPoints.map { "/" + $0 } + binds.map(\.destination))
         defer { MountPoints.removeCreated(created, in: root) }
         let process = SupervisedProcess(arguments: arguments(inRoot: root, writable: writable, readOnly: binds, command: command),
                                         environment: [:], standardOutput: log, standardError: log)
-        return try process.run(timeout: timeout)
+        return try process.run(timeout: timeout, cancellation: cancellation)
     }
 }
 

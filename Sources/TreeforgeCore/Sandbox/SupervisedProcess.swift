@@ -57,9 +57,12 @@ public enum SupervisedExit: Sendable, Equatable {
 }
 
 extension SupervisedProcess {
-    /// Starts, waits at most `timeout` seconds, then stops the whole tree.
-    public func run(timeout: TimeInterval) throws -> SupervisedExit {
+    /// Starts, waits at most `timeout` seconds, then stops the whole tree;
+    /// `cancellation` stops it too (the caller then reports the cancel).
+    public func run(timeout: TimeInterval, cancellation: Cancellation? = nil) throws -> SupervisedExit {
         try start()
+        let stopOnCancel = cancellation?.onCancel { [self] in stop() }
+        defer { stopOnCancel?.end() }
         let timedOut = Flag()
         // Only a process that was still running when stopped timed out; one
         // that ended just before the watchdog fired did not.

@@ -17,7 +17,8 @@ struct PostprocessScripts {
     var logFile: URL
     /// What of the treefile's folder scripts may read.
     var folder: TreefileFolder
-    var progress: ComposeProgress
+    var events: ComposeEventSink
+    var cancellation: Cancellation?
 
     static let treefileFolder = "/tmp/treefile"
 
@@ -48,7 +49,7 @@ struct PostprocessScripts {
         let scripts = try scripts()
         guard !scripts.isEmpty else { return [] }
         if case .unconfined(let reason?) = confinement {
-            progress.warning("postprocess scripts run unconfined (chroot only): bubblewrap cannot run here: \(reason)")
+            events.warning("postprocess scripts run unconfined (chroot only): bubblewrap cannot run here: \(reason)")
         }
         if !FileManager.default.fileExists(atPath: logFile.path) {
             FileManager.default.createFile(atPath: logFile.path, contents: nil)
@@ -63,7 +64,9 @@ struct PostprocessScripts {
             try tree.write(script.path, script.contents, mode: 0o755)
             defer { try? tree.removeIfPresent(script.path) }
             let start = Date()
+            try cancellation?.check(.postprocess)
             let exit = try execute("/" + script.path, log: log)
+            try cancellation?.check(.postprocess)
             switch exit {
             case .exited(status: 0):
                 lines.append("\(script.name): ran in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
@@ -85,7 +88,7 @@ struct PostprocessScripts {
             sandbox.environment["TREEFORGE_TREEFILE_DIR"] = Self.treefileFolder
             return try sandbox.run([path], inRoot: root,
                                    readOnly: [Sandbox.Bind(source: folder.url, destination: Self.treefileFolder)],
-                                   timeout: timeout, log: log)
+                                   timeout: timeout, cancellation: cancellation, log: log)
         case .unconfined:
             // No bind mounts without namespaces: the folder (less what the
             // input hash leaves out, such as a workdir inside it) is copied in
@@ -108,7 +111,7 @@ struct PostprocessScripts {
             environment["TREEFORGE_TREEFILE_DIR"] = Self.treefileFolder
             let process = SupervisedProcess(arguments: ["/usr/sbin/chroot", root.path, path], environment: environment,
                                             standardOutput: log, standardError: log)
-            return try process.run(timeout: timeout)
+            return try process.run(timeout: timeout, cancellation: cancellation)
         }
     }
 

@@ -9,7 +9,7 @@ import Foundation
 /// `multi-user.target.wants`, which is what rpm-ostree does for every unit.
 struct SystemdUnits {
     var root: RootDirectory
-    var progress: ComposeProgress
+    var events: ComposeEventSink
 
     /// Where units are looked for, in systemd's order of precedence for the
     /// admin and vendor directories.
@@ -26,7 +26,7 @@ struct SystemdUnits {
             guard let file = try unitFile(for: unit) else {
                 // rpm-ostree links it anyway; say so, since it will not start.
                 let link = "\(Self.enableDirectory)/multi-user.target.wants/\(unit)"
-                progress.warning("units: no unit file \(unit) in the tree (looked in /\(Self.unitDirectories.joined(separator: ", /"))); linked into multi-user.target.wants as rpm-ostree does, but it will not start")
+                events.warning("units: no unit file \(unit) in the tree (looked in /\(Self.unitDirectories.joined(separator: ", /"))); linked into multi-user.target.wants as rpm-ostree does, but it will not start")
                 try makeSymlink(link, to: "/usr/lib/systemd/system/\(unit)", for: unit)
                 log.append("units: \(unit) (no unit file): /\(link) → /usr/lib/systemd/system/\(unit)")
                 continue
@@ -91,12 +91,12 @@ struct SystemdUnits {
         if root.isSymlink(link) {
             let existing = try root.symlinkTarget(link)
             if existing != destination {
-                progress.warning("units: \(unit): /\(link) already points to \(existing); left as it is")
+                events.warning("units: \(unit): /\(link) already points to \(existing); left as it is")
             }
             return
         }
         if root.exists(link) {
-            progress.warning("units: \(unit): /\(link) already exists and is not a symlink; left as it is")
+            events.warning("units: \(unit): /\(link) already exists and is not a symlink; left as it is")
             return
         }
         try root.symlink(link, to: destination)

@@ -24,13 +24,15 @@ public struct TreeShaping {
     public var scriptLog: URL
     /// What of the treefile's folder postprocess scripts may read (default: all of it).
     public var scriptFolder: TreefileFolder?
-    public var progress: ComposeProgress
+    public var events: ComposeEventSink
+    /// Stops a running postprocess script.
+    public var cancellation: Cancellation?
 
-    public init(treefile: Treefile, version: String?, scriptLog: URL, progress: ComposeProgress) {
+    public init(treefile: Treefile, version: String?, scriptLog: URL, events: ComposeEventSink) {
         self.treefile = treefile
         self.version = version
         self.scriptLog = scriptLog
-        self.progress = progress
+        self.events = events
     }
 
     /// Applies every key the treefile sets; returns what was done, one line
@@ -43,10 +45,10 @@ public struct TreeShaping {
             log += try ReadonlyExecutables.apply(root: root)
         }
         if !config.units.isEmpty {
-            log += try SystemdUnits(root: root, progress: progress).enable(config.units)
+            log += try SystemdUnits(root: root, events: events).enable(config.units)
         }
         if let target = config.defaultTarget {
-            log += try SystemdUnits(root: root, progress: progress).setDefaultTarget(target)
+            log += try SystemdUnits(root: root, events: events).setDefaultTarget(target)
         }
         if let base = config.mutateOsRelease {
             log += try OSRelease(root: root).mutate(baseVersion: base, nextVersion: version)
@@ -56,7 +58,7 @@ public struct TreeShaping {
         log += try files.add(config.addFiles)
         log += try PostprocessScripts(root: rootURL, treefile: treefile, confinement: confinement, timeout: scriptTimeout,
                                       sourceDateEpoch: sourceDateEpoch, logFile: scriptLog,
-                                      folder: scriptFolder ?? TreefileFolder(treefile.directory, excluding: []), progress: progress).run()
+                                      folder: scriptFolder ?? TreefileFolder(treefile.directory, excluding: []), events: events, cancellation: cancellation).run()
         return log
     }
 }

@@ -1,0 +1,275 @@
+import Foundation
+import LibOSTree
+
+/// One recorded compose while it runs: its build row, its stage runner, its
+/// repository handle and its lock on the ref. Every write to the build
+/// database happens here, on the orchestrator's thread between stages,
+/// never from inside a stage.
+final class ComposeBuild {
+    let store: BuildStore
+    let id: Int64
+    let runner: StageRunner
+    let repository: ComposeRepository
+    let environment: ComposeEnvironment
+    let policy: PublishPolicy
+    private(set) var ref: String?
+    private var refLock: RepositoryLock?
+    /// The scratch folder, once made.
+    private(set) var workdir: URL?
+
+    var events: ComposeEventSink { runner.events }
+    var cancellation: Cancellation { runner.context.cancellation }
+
+    private init(store: BuildStore, id: Int64, runner: StageRunner, repository: ComposeRepository,
+                 environment: ComposeEnvironment, policy: PublishPolicy) {
+        self.store = store
+        self.id = id
+        self.runner = runner
+        self.repository = repository
+        self.environment = environment
+        self.policy = policy
+    }
+
+    /// Opens the build database, settles what dead composes left, and
+    /// starts the build row (or adopts the queued one `--build-id` names).
+    static func begin(treefile: String, environment: ComposeEnvironment, policy: PublishPolicy,
+                      runner: StageRunner) throws -> ComposeBuild {
+        let store = try BuildStore(repoPath: environment.repo)
+        let repository = ComposeRepository(path: environment.repo)
+        reconcile(store, repository: repository, policy: policy, events: runner.events)
+        let id: Int64
+        if let adopted = environment.buildID {
+            try store.adopt(adopted)
+            id = adopted
+        } else {
+            id = try store.start(treefilePath: treefile, trigger: environment.trigger)
+        }
+        return ComposeBuild(store: store, id: id, runner: runner, repository: repository, environment: environment, policy: policy)
+    }
+
+    /// Crash recovery first: the database must agree with the repository.
+    static func reconcile(_ store: BuildStore, repository: ComposeRepository, policy: PublishPolicy, events: ComposeEventSink) {
+        do {
+            let opened = try repository.existing()
+            let reconciler = BuildReconciler(store: store, repository: opened,
+                                             publication: opened.map { Publication(repository: $0, policy: policy) })
+            for change in try reconciler.reconcile() {
+                events.warning("reconciled: \(change)")
+            }
+        } catch {
+            events.warning("cannot reconcile the build database with the repository: \(error)")
+        }
+    }
+
+    var holder: RepositoryLock.Holder { RepositoryLock.Holder(build: id) }
+
+    // MARK: Planning
+
+    /// The treefile is read: the row gets its ref and compose id, and the
+    /// build announces itself.
+    func loaded(_ treefile: Treefile, warnings: [String]) throws {
+        ref = treefile.ref
+        try store.update(id) {
+            $0.ref = treefile.ref
+            $0.treefileSHA256 = treefile.sha256
+        }
+        let composeID = try store.assignComposeID(id, name: treefile.ref.replacingOccurrences(of: "/", with: "-"),
+                                                  version: treefile.releasever ?? "0", day: Date())
+        if !warnings.isEmpty {
+            try store.setLog(id, stage: .load, text: warnings.map { "warning: \($0)" }.joined(separator: "\n"))
+        }
+        events.emit(.buildStarted(build: id, composeID: composeID, ref: treefile.ref, treefile: treefile.path.path))
+    }
+
+    func resolved(_ packages: ResolvedSet) throws {
+        try store.recordPackages(id, packages)
+    }
+
+    // MARK: The ref
+
+    /// Waits for the ref (one compose per ref, across processes) and holds
+    /// it until `releaseRef`: through the change check, commit and publish.
+    func lockRef(_ ref: String) throws {
+        let lock = RepositoryLock.ref(ref, in: environment.repo)
+        try runner.timed(.lock) {
+            try lock.acquire(as: holder, wait: environment.waitForRef, stage: .lock, cancellation: cancellation) { current in
+                events.emit(.waiting(ref: ref, holder: current?.description ?? "another process"))
+            }
+        }
+        refLock = lock
+    }
+
+    func releaseRef() {
+        refLock?.release()
+        refLock = nil
+    }
+
+    /// The ref's head commit when it was built from exactly these inputs.
+    func unchangedHead(_ ref: String, inputHash: String) throws -> String? {
+        guard let repository = try repository.existing(), let head = try? repository.resolve(ref: ref),
+              let info = try? repository.commitInfo(head) else { return nil }
+        return info.metadata["treeforge.input-hash"] == .string(inputHash) ? head : nil
+    }
+
+    func previousCommit(of ref: String) throws -> PreviousCommit? {
+        try PreviousCommit.head(of: ref, in: try repository.existing())
+    }
+
+    // MARK: Outcomes
+
+    func unchanged(ref: String, head: String, inputHash: String) throws -> UnchangedSummary {
+        let stageInputs = runner.stageIDs
+        try store.update(id) {
+            $0.status = .unchanged
+            $0.finishedAt = Date()
+            $0.commit = head
+            $0.inputHash = inputHash
+            $0.stageInputs = stageInputs
+            $0.pid = nil
+        }
+        releaseRef()
+        events.emit(.outcome(ComposeResult(status: .unchanged, build: id, ref: ref, commit: head,
+                                           exitStatus: ComposeResult.unchangedExitStatus)))
+        return UnchangedSummary(buildID: id, ref: ref, commit: head, inputHash: inputHash)
+    }
+
+    /// The ref has moved (or the commit is written, with `--write-commitid-to`):
+    /// from here the build is `publishing` until its deltas and summary are.
+    func committed(_ result: Committer.Result, inputHash: String) throws {
+        try store.update(id) {
+            $0.status = .publishing
+            $0.commit = result.commit
+            $0.parent = result.parent
+            $0.version = result.version
+            $0.inputHash = inputHash
+        }
+    }
+
+    func succeeded(_ result: Committer.Result, deltas: [Publisher.PublishedDelta], plan: ComposePlan) throws -> ComposeSummary {
+        try store.recordDeltas(id, deltas)
+        try runner.timed(.record) {
+            let seconds = runner.secondsByStage
+            let stageInputs = runner.stageIDs
+            let now = Date()
+            try store.update(id) {
+                $0.status = .succeeded
+                $0.finishedAt = now
+                $0.publishedAt = now
+                $0.stageSeconds = seconds
+                $0.stageInputs = stageInputs
+                $0.pid = nil
+            }
+        }
+        releaseRef()
+        events.emit(.outcome(ComposeResult(status: .committed, build: id, ref: plan.treefile.ref, commit: result.commit,
+                                           version: result.version, parent: result.parent, exitStatus: 0)))
+        // A `--workdir` the user gave stays for inspection.
+        if environment.workdir == nil { removeWorkdir() }
+        return ComposeSummary(buildID: id, ref: plan.treefile.ref, commit: result.commit, parent: result.parent,
+                              version: result.version, packages: plan.packages, timings: runner.timings)
+    }
+
+    /// A cancelled compose: recorded `cancelled` (or, when its commit is
+    /// already on the ref, left `publishing` for the next compose to
+    /// finish), its scratch folder removed. nil when `error` is not a cancel.
+    func cancelled(_ error: Error) -> ComposeOutcome? {
+        guard error is ComposeCancelled || cancellation.isCancelled else { return nil }
+        let stage = (error as? ComposeCancelled)?.stage ?? (error as? ComposeError)?.stage ?? .record
+        let reason = cancellation.reason ?? "cancelled"
+        let build = try? store.build(id)
+        let committed = build?.status == .publishing ? build?.commit : nil
+        let note = committed.map { "cancelled (\(reason)) while publishing \($0): the next compose of \(ref ?? "the ref") or `treeforge publish` finishes it" }
+            ?? "cancelled (\(reason)) during \(stage); nothing was committed"
+        saveLogs()
+        try? store.setLog(id, stage: stage, text: note)
+        let seconds = runner.secondsByStage
+        let stageInputs = runner.stageIDs
+        try? store.update(id) {
+            if committed == nil { $0.status = .cancelled }
+            $0.finishedAt = Date()
+            $0.failedStage = stage.rawValue
+            $0.error = note
+            $0.stageSeconds = seconds
+            $0.stageInputs = stageInputs
+            $0.pid = nil
+        }
+        releaseRef()
+        removeWorkdir()
+        let result = ComposeResult(status: .cancelled, build: id, ref: ref, commit: committed, version: build?.version,
+                                   parent: build?.parent, exitStatus: cancellation.signal.map { 128 + $0 } ?? ComposeResult.cancelledExitStatus)
+        events.emit(.outcome(result))
+        return .cancelled(result, stage: stage)
+    }
+
+    /// Records a failure — the stage, the error, the logs — and returns the
+    /// error to throw. A failure after the ref moved leaves the build
+    /// `publishing`: its commit is on the ref, unpublished.
+    func failed(_ error: Error) -> ComposeError {
+        let failure = error as? ComposeError ?? ComposeError(.record, "\(error)")
+        saveLogs(postprocess: failure.stage == .postprocess)
+        try? store.setLog(id, stage: failure.stage, text: "error: \(failure)")
+        let seconds = runner.secondsByStage
+        let stageInputs = runner.stageIDs
+        let publishing = (try? store.build(id))?.status == .publishing
+        try? store.update(id) {
+            if !publishing { $0.status = .failed }
+            $0.finishedAt = Date()
+            $0.failedStage = failure.stage.rawValue
+            $0.error = failure.description
+            $0.stageSeconds = seconds
+            $0.stageInputs = stageInputs
+            $0.pid = nil
+        }
+        releaseRef()
+        events.emit(.error(failure))
+        let build = try? store.build(id)
+        events.emit(.outcome(ComposeResult(status: .failed, build: id, ref: ref, commit: build?.commit, version: build?.version,
+                                           parent: build?.parent, exitStatus: ComposeResult.failedExitStatus)))
+        return failure
+    }
+
+    // MARK: Scratch space and logs
+
+    /// The scratch folder: `--workdir`, or a fresh one in /var/tmp (a root
+    /// can be large and should not live in a tmpfs /tmp).
+    func makeWorkdir() throws -> URL {
+        if let workdir { return workdir }
+        let made: URL
+        if let given = environment.workdir {
+            try FileManager.default.createDirectory(at: given, withIntermediateDirectories: true)
+            made = given
+        } else {
+            var bytes = Array("/var/tmp/treeforge-compose-XXXXXX".utf8CString)
+            guard mkdtemp(&bytes) != nil else {
+                throw ComposeError(.install, subject: "/var/tmp", "cannot create a work directory: \(String(cString: strerror(errno)))")
+            }
+            made = URL(fileURLWithPath: String(cString: bytes))
+        }
+        workdir = made
+        return made
+    }
+
+    /// What a compose leaves in its workdir; all of it when treeforge made the folder.
+    static let workdirContents = ["rootfs", "install-plan.json", "install.log", "postprocess.log"]
+
+    func removeWorkdir() {
+        guard let workdir else { return }
+        if environment.workdir == nil {
+            try? FileManager.default.removeItem(at: workdir)
+        } else {
+            for name in Self.workdirContents { try? FileManager.default.removeItem(at: workdir.appendingPathComponent(name)) }
+        }
+    }
+
+    /// The install log (librpm, scriptlets) and, when asked, the postprocess
+    /// scripts' log, into the build record.
+    func saveLogs(postprocess: Bool = true) {
+        guard let workdir else { return }
+        if let log = try? String(contentsOf: workdir.appendingPathComponent("install.log"), encoding: .utf8), !log.isEmpty {
+            try? store.setLog(id, stage: .install, text: log)
+        }
+        if postprocess, let log = try? String(contentsOf: workdir.appendingPathComponent("postprocess.log"), encoding: .utf8), !log.isEmpty {
+            try? store.setLog(id, stage: .postprocess, text: log)
+        }
+    }
+}
