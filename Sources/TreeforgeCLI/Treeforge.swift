@@ -5,7 +5,7 @@ struct Treeforge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "treeforge",
         abstract: "Compose OSTree-based operating system trees from rpm-ostree treefiles.",
-        subcommands: [ComposeCommand.self, BuildsCommand.self, PruneCommand.self, InternalCommand.self])
+        subcommands: [ComposeCommand.self, BuildsCommand.self, PublishCommand.self, PruneCommand.self, InternalCommand.self])
 }
 
 struct ComposeCommand: ParsableCommand {

@@ -69,10 +69,10 @@ public struct Committer {
                        now: Date = Committer.now) throws -> Result {
         do {
             var request = try request(root: root, treefile: treefile, packages: packages, now: now)
-            let faults = context.faults
-            if faults.watches(.commit) {
+            if context.faults.watches(.commit) {
                 let counter = Counter()
-                request.onEntry = { _ in faults.reached(.commit, step: counter.next()) }
+                let (faults, cancellation) = (context.faults, context.cancellation)
+                request.onEntry = { _ in faults.reached(.commit, step: counter.next(), cancellation: cancellation) }
             }
             let cancellable = OSTreeCancellable()
             let stopOnCancel = context.cancellation.onCancel { cancellable.cancel() }

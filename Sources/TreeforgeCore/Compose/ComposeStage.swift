@@ -36,7 +36,12 @@ public struct StageContext {
     }
 
     /// For a stage run alone (tests, `compose why`): no events, never cancelled.
-    public static var quiet: StageContext { StageContext(events: SilentEvents(), faults: FaultInjection(nil)) }
+    public static var quiet: StageContext { StageContext(events: SilentEvents(), faults: .none) }
+
+    /// The `step`-th step of `stage` (fault injection for tests).
+    func reached(_ stage: Stage, step: Int) {
+        faults.reached(stage, step: step, cancellation: cancellation)
+    }
 }
 
 /// A stage's id: SHA-256 over its name, the previous stage's id and its

@@ -1,38 +1,69 @@
 import Foundation
 
-/// Crash tests make a compose SIGKILL itself at a chosen point, inside a
-/// stage as well as at its start: `TREEFORGE_FAULT_KILL_AT=STAGE` as the
-/// stage starts, `STAGE:N` at its N-th step (install: the N-th package;
-/// commit: the N-th file or folder libostree reaches; publish: 1 after the
-/// deltas, before the summary, 2 after the summary, before it is signed or
-/// recorded). Unset in production: every check is then one comparison.
+/// Crash and cancel tests stop a compose at a chosen point, inside a stage
+/// as well as at its start. `TREEFORGE_FAULT_KILL_AT` makes the compose
+/// SIGKILL itself there; `TREEFORGE_FAULT_PAUSE_AT` makes it wait there (up
+/// to a minute, or until cancelled) so that a test can signal it mid-stage.
+/// Both take `STAGE` (as the stage starts) or `STAGE:N` (at its N-th step:
+/// install, the N-th package; commit, the N-th file or folder libostree
+/// reaches; publish, 1 after the deltas and before the summary, 2 after the
+/// summary and before its signature and the record). Unset in production:
+/// each check is then one comparison.
 public struct FaultInjection: Sendable {
-    let stage: Stage?
-    let step: Int?
+    struct Point: Sendable, Equatable {
+        let stage: Stage
+        let step: Int?
 
-    public init(_ specification: String?) {
-        guard let specification, !specification.isEmpty else {
-            stage = nil
-            step = nil
-            return
+        init?(_ specification: String?) {
+            guard let specification, !specification.isEmpty else { return nil }
+            let parts = specification.split(separator: ":", maxSplits: 1).map(String.init)
+            guard let stage = Stage(rawValue: parts[0]) else { return nil }
+            self.stage = stage
+            step = parts.count > 1 ? Int(parts[1]) : nil
         }
-        let parts = specification.split(separator: ":", maxSplits: 1).map(String.init)
-        stage = Stage(rawValue: parts[0])
-        step = parts.count > 1 ? Int(parts[1]) : nil
     }
 
-    public static let fromEnvironment = FaultInjection(ProcessInfo.processInfo.environment["TREEFORGE_FAULT_KILL_AT"])
+    let kill: Point?
+    let pause: Point?
+
+    public init(killAt: String?, pauseAt: String? = nil) {
+        kill = Point(killAt)
+        pause = Point(pauseAt)
+    }
+
+    public static let none = FaultInjection(killAt: nil)
+
+    public static let fromEnvironment = FaultInjection(
+        killAt: ProcessInfo.processInfo.environment["TREEFORGE_FAULT_KILL_AT"],
+        pauseAt: ProcessInfo.processInfo.environment["TREEFORGE_FAULT_PAUSE_AT"])
 
     /// As `stage` starts.
-    func starting(_ stage: Stage) {
-        if self.stage == stage, step == nil { kill(getpid(), SIGKILL) }
+    func starting(_ stage: Stage, cancellation: Cancellation) {
+        act(at: Point(stage: stage, step: nil), cancellation: cancellation)
     }
 
     /// At the `count`-th step of `stage`.
-    func reached(_ stage: Stage, step count: Int) {
-        if self.stage == stage, step == count { kill(getpid(), SIGKILL) }
+    func reached(_ stage: Stage, step count: Int, cancellation: Cancellation) {
+        act(at: Point(stage: stage, step: count), cancellation: cancellation)
     }
 
-    /// Whether any step of `stage` is to be watched (to avoid counting otherwise).
-    func watches(_ stage: Stage) -> Bool { self.stage == stage && step != nil }
+    /// Whether any step of `stage` is watched (so that steps are counted only then).
+    func watches(_ stage: Stage) -> Bool {
+        (kill?.stage == stage && kill?.step != nil) || (pause?.stage == stage && pause?.step != nil)
+    }
+
+    private func act(at point: Point, cancellation: Cancellation) {
+        if kill == point { Foundation.kill(getpid(), SIGKILL) }
+        if pause == point {
+            let until = Date().addingTimeInterval(60)
+            while !cancellation.isCancelled && Date() < until { usleep(20_000) }
+        }
+    }
+}
+
+extension FaultInjection.Point {
+    init(stage: Stage, step: Int?) {
+        self.stage = stage
+        self.step = step
+    }
 }

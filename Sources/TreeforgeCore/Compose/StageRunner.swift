@@ -33,7 +33,7 @@ final class StageRunner {
     /// the record) with the same reporting and timing.
     func timed<T>(_ stage: Stage, id: () -> String? = { nil }, _ body: () throws -> T) throws -> T {
         try context.cancellation.check(stage)
-        context.faults.starting(stage)
+        context.faults.starting(stage, cancellation: context.cancellation)
         events.emit(.stageStarted(stage))
         let start = Date()
         var succeeded = false

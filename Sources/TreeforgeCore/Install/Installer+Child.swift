@@ -68,7 +68,7 @@ extension Installer {
                 switch event {
                 case .installing(let nevra, let index, let total):
                     sink.emit(.package(index: index, total: total, nevra: nevra))
-                    context.faults.reached(.install, step: index)
+                    context.reached(.install, step: index)
                 case .scriptletStarted(let nevra, let scriptlet):
                     watch.started(.init(nevra: nevra, scriptlet: scriptlet))
                     scriptletOutput = []

@@ -6,6 +6,9 @@ import LibOSTree
 /// the summary. A commit another ref still reaches is never deleted, nor is
 /// the ref's head.
 ///
+/// Holds the ref's lock (no compose of the ref runs meanwhile) and writes the
+/// summary under the repository's summary lock.
+///
 /// Blocks while libostree walks the repository: not for the cooperative pool.
 public struct Pruner {
     public var repoPath: URL
@@ -32,6 +35,9 @@ public struct Pruner {
         guard FileManager.default.fileExists(atPath: repoPath.appendingPathComponent("config").path) else {
             throw ComposeError(.publish, subject: repoPath.path, "no OSTree repository here")
         }
+        let refLock = RepositoryLock.ref(ref, in: repoPath)
+        try refLock.acquire(as: .init(build: nil), wait: true, stage: .publish)
+        defer { refLock.release() }
         do {
             let repo = try OSTreeRepository.open(path: repoPath.path)
             guard let head = try repo.resolve(ref: ref) else {
@@ -57,12 +63,14 @@ public struct Pruner {
             // Deltas to a deleted commit are useless; deltas from one still serve its clients.
             try repo.pruneStaticDeltas()
             let result = try repo.pruneUnreachable()
-            try repo.regenerateSummary()
+            try RepositoryLock.summary(in: repoPath).withLock(as: .init(build: nil), stage: .publish) {
+                try repo.regenerateSummary()
+            }
 
             let store = try BuildStore(repoPath: repoPath)
             let oldestKept = kept.last?.timestamp ?? now
             let builds = try store.builds(ref: ref).filter { build in
-                guard build.prunedAt == nil, build.status != .running else { return false }
+                guard build.prunedAt == nil, build.status.isFinished else { return false }
                 if let commit = build.commit { return doomed.contains(commit) }
                 // Failed and interrupted builds from before the oldest kept commit go with them.
                 return build.startedAt < oldestKept

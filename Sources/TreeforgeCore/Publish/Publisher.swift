@@ -57,7 +57,7 @@ public struct Publisher: ComposeStage {
                 }
                 published.append(Self.measure(repository.staticDeltaDirectory(from: from, to: commit), from: from, to: commit))
             }
-            context.faults.reached(.publish, step: 1)
+            context.reached(.publish, step: 1)
             try context.cancellation.check(.publish)
             try writeSummary(context)
             return published
@@ -75,7 +75,7 @@ public struct Publisher: ComposeStage {
         try lock.withLock(as: .init(build: build), stage: .publish, cancellation: context.cancellation,
                           waiting: { holder in context.events.emit(.waiting(ref: "(summary)", holder: holder?.description ?? "another process")) }) {
             try repository.regenerateSummary()
-            context.faults.reached(.publish, step: 2)
+            context.reached(.publish, step: 2)
             if let key = policy.gpgKey {
                 do {
                     try repository.signSummary(with: key)

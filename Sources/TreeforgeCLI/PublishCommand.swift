@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import TreeforgeCore
+
+/// `treeforge publish`: finish publishing what an interrupted or failed
+/// compose left unpublished (deltas, summary, signature), without composing.
+struct PublishCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Finish publishing ref heads that an interrupted or failed compose left unpublished.",
+        discussion: "Every compose of a ref does this first too. Exit status: 0 every head published, 1 failed.")
+
+    @Option(help: "The OSTree repository.") var repo: String = "repo"
+    @Option(help: "Only this ref (default: every ref of the repository).") var ref: String?
+    @Flag(help: "Fail at once when a compose holds the ref (default: wait for it).") var noWait = false
+    @Option(help: ArgumentHelp("Progress on stderr (terminal, plain), or every event as a JSON line on stdout (json).", valueName: "auto|terminal|plain|json"))
+    var progress: ProgressMode = .auto
+
+    @OptionGroup(title: "Publishing") var publishOptions: PublishOptions
+
+    func run() throws {
+        try TerminalOutput.reportingErrors(progress: progress) { output in
+            var publisher = RepositoryPublisher(repo: URL(fileURLWithPath: repo), policy: publishOptions.policy)
+            publisher.waitForRef = !noWait
+            let cancellation = Cancellation()
+            SignalCancellation.install(cancellation)
+            let report: RepositoryPublisher.Report
+            do {
+                report = try publisher.run(ref: ref, events: output.events, cancellation: cancellation)
+            } catch let cancelled as ComposeCancelled {
+                FileHandle.standardError.write(Data("\(cancelled); what is left is published by the next compose or `treeforge publish`\n".utf8))
+                throw ExitCode(cancellation.signal.map { 128 + $0 } ?? ComposeResult.cancelledExitStatus)
+            }
+            for done in report.published {
+                output.say("Published \(done.ref) at \(done.commit)\(done.build.map { " (build #\($0))" } ?? "") (was missing: \(done.missing.joined(separator: "; ")))")
+            }
+            for (ref, commit) in report.alreadyPublished {
+                output.say("\(ref) is published at \(commit)")
+            }
+        }
+    }
+}
