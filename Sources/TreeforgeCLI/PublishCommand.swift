@@ -24,13 +24,7 @@ struct PublishCommand: ParsableCommand {
             publisher.waitForRef = !noWait
             let cancellation = Cancellation()
             SignalCancellation.install(cancellation)
-            let report: RepositoryPublisher.Report
-            do {
-                report = try publisher.run(ref: ref, events: output.events, cancellation: cancellation)
-            } catch let cancelled as ComposeCancelled {
-                FileHandle.standardError.write(Data("\(cancelled); what is left is published by the next compose or `treeforge publish`\n".utf8))
-                throw ExitCode(cancellation.signal.map { 128 + $0 } ?? ComposeResult.cancelledExitStatus)
-            }
+            let report = try publisher.run(ref: ref, events: output.events, cancellation: cancellation)
             for done in report.published {
                 output.say("Published \(done.ref) at \(done.commit)\(done.build.map { " (build #\($0))" } ?? "") (was missing: \(done.missing.joined(separator: "; ")))")
             }

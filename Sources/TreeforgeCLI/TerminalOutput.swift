@@ -77,7 +77,8 @@ struct TerminalOutput {
     }
 
     /// Runs a command's body: a ComposeError is printed (`error: STAGE: …`)
-    /// and becomes exit status 1.
+    /// and becomes exit status 1; a cancel is said (`cancelled: …`) and
+    /// becomes 128 + the signal.
     static func reportingErrors(progress: ProgressMode = .auto, _ body: (TerminalOutput) throws -> Void) throws {
         let output = TerminalOutput(progress: progress)
         do {
@@ -85,6 +86,9 @@ struct TerminalOutput {
         } catch let error as ComposeError {
             output.printError(error)
             throw ExitCode.failure
+        } catch let cancelled as ComposeCancelled {
+            FileHandle.standardError.write(Data("cancelled: \(cancelled.reason) during \(cancelled.stage)\n".utf8))
+            throw ExitCode(cancelled.exitStatus)
         }
     }
 

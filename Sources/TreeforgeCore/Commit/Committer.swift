@@ -82,7 +82,7 @@ public struct Committer {
             return Result(commit: checksum, parent: request.parent, version: request.metadata["version"]?.string ?? "",
                           contentChecksum: info.contentChecksum, timestamp: info.timestamp, stats: stats)
         } catch let error as OSTreeError where error.isCancellation {
-            throw ComposeCancelled(stage: .commit, reason: context.cancellation.reason ?? "cancelled")
+            throw context.cancellation.cancelled(in: .commit)
         } catch let error as OSTreeError {
             throw ComposeError(.commit, subject: "ref \(treefile.ref) in \(repository.path)", error.description)
         }

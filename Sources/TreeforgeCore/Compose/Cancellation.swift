@@ -51,7 +51,12 @@ public final class Cancellation: @unchecked Sendable {
 
     /// Throws `ComposeCancelled` when cancelled.
     public func check(_ stage: Stage) throws {
-        if let reason { throw ComposeCancelled(stage: stage, reason: reason) }
+        if isCancelled { throw cancelled(in: stage) }
+    }
+
+    /// The error a stage stopped by this cancellation throws.
+    public func cancelled(in stage: Stage) -> ComposeCancelled {
+        ComposeCancelled(stage: stage, reason: reason ?? "cancelled", signal: signal)
     }
 
     /// Ends a handler's registration when released or `end()`ed.
@@ -70,5 +75,11 @@ public final class Cancellation: @unchecked Sendable {
 public struct ComposeCancelled: Error, Sendable, CustomStringConvertible {
     public let stage: Stage
     public let reason: String
+    /// The signal that cancelled, if one did.
+    public let signal: Int32?
+
     public var description: String { "cancelled (\(reason)) during \(stage)" }
+
+    /// 128 + the signal (130 SIGINT, 143 SIGTERM), as shells report it; 4 otherwise.
+    public var exitStatus: Int32 { signal.map { 128 + $0 } ?? ComposeResult.cancelledExitStatus }
 }

@@ -22,7 +22,8 @@ extension Compose {
 
     /// Commits an installed root with the treefile's ref and metadata, then
     /// publishes and records it, holding the ref's lock as `compose tree`
-    /// does. The package list comes from the root's rpmdb.
+    /// does. The package list comes from the root's rpmdb. A cancel is
+    /// recorded, then thrown as `ComposeCancelled`.
     public func commitRoot(_ root: URL) throws -> ComposeSummary {
         let runner = StageRunner(context: context)
         let build: ComposeBuild
@@ -54,7 +55,7 @@ extension Compose {
             let version = request.version ?? OSRelease.ostreeVersion(in: RootDirectory(root))
             return try commitAndPublish(root, plan: plan, version: version, inputHash: inputHash, build: build)
         } catch {
-            if build.cancelled(error) != nil { throw ComposeError(.record, "cancelled (\(context.cancellation.reason ?? "cancelled"))") }
+            if case .cancelled(_, let stage)? = build.cancelled(error) { throw context.cancellation.cancelled(in: stage) }
             throw build.failed(error)
         }
     }

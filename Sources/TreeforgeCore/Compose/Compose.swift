@@ -163,8 +163,7 @@ public final class Compose {
             if case .downloaded = outcome { events.emit(.outcome(ComposeResult(status: .downloaded, exitStatus: 0))) }
             return outcome
         } catch let cancelled as ComposeCancelled {
-            let result = ComposeResult(status: .cancelled,
-                                       exitStatus: context.cancellation.signal.map { 128 + $0 } ?? ComposeResult.cancelledExitStatus)
+            let result = ComposeResult(status: .cancelled, exitStatus: cancelled.exitStatus)
             events.emit(.outcome(result))
             return .cancelled(result, stage: cancelled.stage)
         } catch {

@@ -196,7 +196,7 @@ final class ComposeBuild {
         releaseRef()
         removeWorkdir()
         let result = ComposeResult(status: .cancelled, build: id, ref: ref, commit: committed, version: build?.version,
-                                   parent: build?.parent, exitStatus: cancellation.signal.map { 128 + $0 } ?? ComposeResult.cancelledExitStatus)
+                                   parent: build?.parent, exitStatus: cancellation.cancelled(in: stage).exitStatus)
         events.emit(.outcome(result))
         return .cancelled(result, stage: stage)
     }

@@ -62,7 +62,7 @@ public struct Publisher: ComposeStage {
             try writeSummary(context)
             return published
         } catch let error as OSTreeError where error.isCancellation {
-            throw ComposeCancelled(stage: .publish, reason: context.cancellation.reason ?? "cancelled")
+            throw context.cancellation.cancelled(in: .publish)
         } catch let error as OSTreeError {
             throw ComposeError(.publish, subject: repository.path, "cannot publish: \(error)")
         }
