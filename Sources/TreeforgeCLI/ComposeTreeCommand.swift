@@ -85,7 +85,6 @@ struct ComposeTreeCommand: ParsableCommand {
             environment.workdir = workdir.map { URL(fileURLWithPath: $0) }
             environment.buildID = buildId
             environment.waitForRef = !noWait
-            if buildId != nil { environment.trigger = "server" }
             repositoryOptions.apply(to: &environment)
             scriptletOptions.apply(to: &environment)
 

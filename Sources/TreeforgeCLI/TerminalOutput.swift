@@ -25,7 +25,7 @@ struct TerminalOutput {
     init(progress: ProgressMode = .auto) {
         switch progress {
         case .json:
-            events = JSONLinesEvents(FileHandle.standardOutput)
+            events = JSONLinesEvents(descriptor: STDOUT_FILENO)
             isJSON = true
         case .terminal, .plain, .auto:
             let interactive = progress == .terminal || (progress == .auto && isatty(STDERR_FILENO) != 0)

@@ -174,22 +174,59 @@ public struct ComposeEventLine: Codable, Sendable, Equatable {
     }
 }
 
-/// Writes each event as a JSON line to a file handle (stdout for
-/// `--progress=json`), flushed per line so a reader sees it at once.
+/// Writes each event as a JSON line to a file descriptor (stdout for
+/// `--progress=json`), a line per write so a reader sees it at once.
+///
+/// A reader that goes away (the server restarting) must not kill the
+/// compose with SIGPIPE: the compose finishes and records its result, and
+/// later events are dropped. SIGPIPE is blocked on the writing thread only
+/// for the write (ignoring it process-wide would pass SIG_IGN on to
+/// scriptlets).
 public final class JSONLinesEvents: ComposeEventSink, @unchecked Sendable {
-    private let handle: FileHandle
+    private let descriptor: Int32
     private let encoder = ComposeEventLine.encoder()
     private let lock = NSLock()
     private var seq = 0
+    private var readerGone = false
 
-    public init(_ handle: FileHandle) { self.handle = handle }
+    public init(descriptor: Int32 = STDOUT_FILENO) { self.descriptor = descriptor }
 
     public func emit(_ event: ComposeEvent) {
         lock.withLock {
-            guard var data = try? encoder.encode(ComposeEventLine(seq: seq, event: event)) else { return }
+            guard !readerGone, var data = try? encoder.encode(ComposeEventLine(seq: seq, event: event)) else { return }
             seq += 1
             data.append(0x0a)
-            handle.write(data)
+            readerGone = !writeWithoutSIGPIPE(data)
+        }
+    }
+
+    private func writeWithoutSIGPIPE(_ data: Data) -> Bool {
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        defer {
+            // Consume the SIGPIPE a failed write raised before unblocking it.
+            var pending = sigset_t()
+            sigpending(&pending)
+            if sigismember(&pending, SIGPIPE) == 1 {
+                var now = timespec()
+                _ = sigtimedwait(&pipeSignal, nil, &now)
+            }
+            pthread_sigmask(SIG_SETMASK, &previous, nil)
+        }
+        return data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += written
+            }
+            return true
         }
     }
 }

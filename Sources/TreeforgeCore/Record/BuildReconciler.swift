@@ -58,6 +58,12 @@ struct BuildReconciler {
         for ref in try store.refs() {
             guard let head = try? repository.resolve(ref: ref), try store.build(commit: head) == nil,
                   let info = try? repository.commitInfo(head) else { continue }
+            // A build of ours that is still running has moved the ref but not
+            // yet recorded its commit: it is not a stranger's commit.
+            if case .uint64(let owner)? = info.metadata["treeforge.build-id"], let build = try store.build(Int64(owner)),
+               build.ref == ref, !build.status.isFinished {
+                continue
+            }
             let published = try isPublished(ref: ref, head: head)
             var build = BuildRecord(treefilePath: "", status: published ? .succeeded : .publishing, startedAt: info.timestamp)
             build.trigger = "reconciled"
