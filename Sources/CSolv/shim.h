@@ -20,15 +20,17 @@
 #include <solv/chksum.h>
 #include <solv/solv_xfopen.h>
 #include <solv/evr.h>
+#include <solv/solvversion.h>
 
 /* The repomd.xml entry of one data type ("primary", "filelists", …) after
- * repo_add_repomdxml: where the file is and the checksum it must have.
- * Returns 0 when repomd.xml has no such entry. The strings belong to the
- * repo and stay valid while it lives. */
+ * repo_add_repomdxml: where the file is, the checksum it must have and its
+ * size (0 when repomd.xml gives none). Returns 0 when repomd.xml has no such
+ * entry. The strings belong to the repo and stay valid while it lives. */
 static inline int csolv_repomd_entry(Repo *repo, const char *type,
                                      const char **location,
                                      Id *checksum_type,
-                                     const unsigned char **checksum)
+                                     const unsigned char **checksum,
+                                     unsigned long long *size)
 {
     Pool *pool = repo->pool;
     Dataiterator di;
@@ -39,6 +41,7 @@ static inline int csolv_repomd_entry(Repo *repo, const char *type,
         dataiterator_setpos_parent(&di);
         *location = pool_lookup_str(pool, SOLVID_POS, REPOSITORY_REPOMD_LOCATION);
         *checksum = pool_lookup_bin_checksum(pool, SOLVID_POS, REPOSITORY_REPOMD_CHECKSUM, checksum_type);
+        *size = pool_lookup_num(pool, SOLVID_POS, REPOSITORY_REPOMD_SIZE, 0);
         found = *location != NULL;
     }
     dataiterator_free(&di);
@@ -90,6 +93,13 @@ static inline void csolv_provide_names(Pool *pool, Id p, Queue *names)
 static inline const char *csolv_repomd_revision(Repo *repo)
 {
     return repo_lookup_str(repo, SOLVID_META, REPOSITORY_REVISION);
+}
+
+/* The version of the libsolv loaded at run time (it may differ from the
+ * headers': a `.solv` file is only read by the libsolv that wrote it). */
+static inline const char *csolv_runtime_version(void)
+{
+    return solv_version;
 }
 
 #endif

@@ -15,12 +15,14 @@ public final class SolvRepository {
     public var name: String { String(cString: raw.pointee.name) }
     public var packageCount: Int { Int(raw.pointee.nsolvables) }
 
-    /// One entry of repomd.xml: the file of one data type and its checksum.
+    /// One entry of repomd.xml: the file of one data type, its checksum and size.
     public struct RepomdEntry: Sendable, Equatable {
         public let type: String
         public let location: String
         public let checksumType: Checksum?
         public let checksum: String?
+        /// Bytes; nil when repomd.xml gives no `<size>`.
+        public let size: UInt64?
     }
 
     /// Reads repomd.xml into the repository's metadata.
@@ -35,7 +37,8 @@ public final class SolvRepository {
         var location: UnsafePointer<CChar>?
         var checksumType: Id = 0
         var checksum: UnsafePointer<UInt8>?
-        guard csolv_repomd_entry(raw, type, &location, &checksumType, &checksum) != 0,
+        var size: UInt64 = 0
+        guard csolv_repomd_entry(raw, type, &location, &checksumType, &checksum, &size) != 0,
               let location else { return nil }
         var kind: Checksum?
         var hex: String?
@@ -43,7 +46,8 @@ public final class SolvRepository {
             kind = solv_chksum_type2str(checksumType).flatMap { Checksum(repomdName: String(cString: $0)) }
             hex = Checksum.hexString(checksum, count: Int(solv_chksum_len(checksumType)))
         }
-        return RepomdEntry(type: type, location: String(cString: location), checksumType: kind, checksum: hex)
+        return RepomdEntry(type: type, location: String(cString: location), checksumType: kind, checksum: hex,
+                           size: size == 0 ? nil : size)
     }
 
     /// repomd.xml's `<revision>`, which names this state of the repository.
@@ -77,28 +81,55 @@ public final class SolvRepository {
 }
 
 extension SolvRepository {
-    /// Adds a repository from libsolv's own `.solv` format (written by
-    /// `writeSolv`): no XML is parsed.
-    public func addSolv(path: String) throws {
-        try withFile(path, compressed: false) { fp in repo_add_solv(raw, fp, 0) }
+    /// The version of the libsolv running now. libsolv's `.solv` format is
+    /// its own: a file is only worth reading by the version that wrote it.
+    public static var libsolvVersion: String { String(cString: csolv_runtime_version()) }
+
+    /// Adds packages from libsolv's own `.solv` format (as `solvContents`
+    /// gives it): no XML is parsed.
+    ///
+    /// libsolv trusts these bytes: a truncated `.solv` file can crash it
+    /// (libsolv 0.7.23 dereferences a bad pointer on an 8-byte file), so
+    /// callers check them first (size and checksum). They are read from
+    /// memory, never from a file: libsolv then loads every page at once
+    /// instead of reading pages later from a file that may have changed.
+    ///
+    /// When libsolv fails part-way, the packages it had added are removed:
+    /// the repository is left empty, ready to be filled again from XML.
+    public func addSolv(contents: Data) throws {
+        guard !contents.isEmpty else {
+            throw SolvError(function: "repo_add_solv", message: "no data")
+        }
+        let rc: Int32 = try contents.withUnsafeBytes { bytes in
+            // Read-only ("r"): fmemopen never writes through the pointer.
+            guard let fp = fmemopen(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count, "r") else {
+                throw SolvError(function: "fmemopen", message: String(cString: strerror(errno)))
+            }
+            defer { fclose(fp) }
+            return repo_add_solv(raw, fp, 0)
+        }
+        if rc != 0 {
+            let message = pool.lastError
+            repo_empty(raw, 1)
+            throw SolvError(function: "repo_add_solv", message: message)
+        }
     }
 
-    /// Writes the repository (packages and repomd metadata) as a `.solv`
-    /// file, atomically: a temporary file renamed into place.
-    public func writeSolv(path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        guard let fp = fopen(temporary, "w") else {
-            throw SolvError(function: "fopen", message: String(cString: strerror(errno)), path: temporary)
+    /// The repository (packages and repomd metadata) in libsolv's `.solv`
+    /// format, for `addSolv(contents:)` to read back.
+    public func solvContents() throws -> Data {
+        var buffer: UnsafeMutablePointer<CChar>?
+        var size = 0
+        guard let fp = open_memstream(&buffer, &size) else {
+            throw SolvError(function: "open_memstream", message: String(cString: strerror(errno)))
         }
         let rc = repo_write(raw, fp)
+        // fclose flushes the stream and sets buffer and size.
         let closed = fclose(fp)
-        guard rc == 0, closed == 0 else {
-            unlink(temporary)
-            throw SolvError(function: "repo_write", message: pool.lastError, path: path)
+        defer { free(buffer) }
+        guard rc == 0, closed == 0, let buffer else {
+            throw SolvError(function: "repo_write", message: pool.lastError)
         }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw SolvError(function: "rename", message: String(cString: strerror(errno)), path: path)
-        }
+        return Data(bytes: buffer, count: size)
     }
 }

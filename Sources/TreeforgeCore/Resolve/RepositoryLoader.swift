@@ -3,14 +3,18 @@ import LibSolv
 
 /// Loads one rpm-md repository into a pool: repomd.xml, then primary (and
 /// filelists when asked), each checked against the checksum repomd.xml gives
-/// for it (libsolv does not check). The parsed result is cached as a libsolv
-/// `.solv` file keyed by repomd.xml's own checksum, which names every
-/// metadata file by checksum: a warm load parses no XML.
+/// for it (libsolv does not check). The parsed result is cached as a
+/// `SolvCacheFile` keyed by repomd.xml's own checksum, which names every
+/// metadata file by checksum: a warm load parses no XML. A cache file that
+/// fails its check (or that libsolv refuses) is discarded with a warning and
+/// the XML parsed again: a damaged cache costs time, never the answer.
 struct RepositoryLoader {
     let pool: SolvPool
     let access: RepositoryAccess
     /// Where `.solv` files go; nil: no cache.
     let solvCache: URL?
+    /// Told about what does not stop the resolve (a cache file discarded).
+    var warn: (String) -> Void = { _ in }
 
     func load(_ definition: RepoDefinition, withFilelists: Bool) throws -> RepoState {
         let subject = "repo \(definition.id)"
@@ -30,13 +34,15 @@ struct RepositoryLoader {
         // millions of file-list entries very slowly (about 80 s for Debian's
         // 7.9M), while parsing filelists.xml again takes a few seconds.
         let repomdSHA256 = try Checksum.sha256.hex(ofFileAt: repomd.path)
-        let cacheFile = solvCache.map { $0.appendingPathComponent("\(definition.id)-\(repomdSHA256).solv") }
+        let cache = solvCache.map {
+            SolvCacheFile(url: $0.appendingPathComponent("\(definition.id)-\(repomdSHA256).solv"), repoID: definition.id, key: repomdSHA256)
+        }
         let keys = definition.gpgcheck ? try access.gpgKeyFiles(of: definition) : []
         func state() -> RepoState {
             RepoState(id: definition.id, path: access.localPath("", of: definition).path, revision: repo.revision,
                       repomdSHA256: repomdSHA256, packageCount: repo.packageCount, gpgcheck: definition.gpgcheck, gpgkeys: keys.map(\.path))
         }
-        let cached = cacheFile.map { FileManager.default.fileExists(atPath: $0.path) && (try? repo.addSolv(path: $0.path)) != nil } ?? false
+        let cached = cache.map { loadCached($0, into: repo, subject: subject) } ?? false
         if !cached {
             do {
                 try repo.addRepomd(path: repomd.path)
@@ -47,16 +53,43 @@ struct RepositoryLoader {
                 throw ComposeError(.resolve, subject: subject, "\(repomd.path) lists no primary metadata")
             }
             try loadVerified(primary, into: repo, definition: definition, extending: false)
-            if let cacheFile {
+            if let cache {
                 // A cache that cannot be written costs speed, not correctness.
-                try? FileManager.default.createDirectory(at: cacheFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try? repo.writeSolv(path: cacheFile.path)
+                do {
+                    try cache.write(try repo.solvContents())
+                } catch {
+                    warn("\(subject): cannot write the metadata cache file \(cache.url.path): \(error); the next resolve parses the XML again")
+                }
             }
         }
         if withFilelists, let filelists = repo.repomdEntry("filelists") {
             try loadVerified(filelists, into: repo, definition: definition, extending: true)
         }
         return state()
+    }
+
+    /// Fills the repository from its cache file when the file passes its
+    /// check and libsolv reads it; otherwise discards the file (the caller
+    /// parses the XML and writes it again) and leaves the repository empty.
+    private func loadCached(_ cache: SolvCacheFile, into repo: SolvRepository, subject: String) -> Bool {
+        let problem: String
+        switch cache.read() {
+        case .missing:
+            return false
+        case .usable(let contents):
+            do {
+                try repo.addSolv(contents: contents)
+                return true
+            } catch {
+                // The wrapper has emptied the repository: nothing half-loaded stays in the pool.
+                problem = "libsolv could not read it: \(error)"
+            }
+        case .damaged(let reason):
+            problem = reason
+        }
+        warn("\(subject): discarded a damaged metadata cache file \(cache.url.path) (\(problem)); re-parsing the repository's XML metadata")
+        try? FileManager.default.removeItem(at: cache.url)
+        return false
     }
 
     private func loadVerified(_ entry: SolvRepository.RepomdEntry, into repo: SolvRepository, definition: RepoDefinition,

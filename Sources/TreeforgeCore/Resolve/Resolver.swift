@@ -32,18 +32,21 @@ public struct Resolver: Sendable {
         return withUnsafeBytes(of: &info.machine) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 
-    public func resolve(_ treefile: Treefile) throws -> ResolvedSet {
-        try withSession(treefile) { try $0.solve() }
+    /// `events` hears what does not stop the resolve (a damaged metadata
+    /// cache file discarded) as warnings.
+    public func resolve(_ treefile: Treefile, events: ComposeEventSink = SilentEvents()) throws -> ResolvedSet {
+        try withSession(treefile, events: events) { try $0.solve() }
     }
 
     /// Loads the repositories and builds the request, first from primary
     /// metadata alone, again with file lists when the session says so.
-    func withSession<T>(_ treefile: Treefile, _ body: (ResolveSession) throws -> T) throws -> T {
+    func withSession<T>(_ treefile: Treefile, events: ComposeEventSink = SilentEvents(),
+                        _ body: (ResolveSession) throws -> T) throws -> T {
         let repos = try repositories(for: treefile)
         do {
-            return try body(try session(treefile, repos: repos, withFilelists: false))
+            return try body(try session(treefile, repos: repos, withFilelists: false, events: events))
         } catch is PackageSelection.NeedsFilelists {
-            return try body(try session(treefile, repos: repos, withFilelists: true))
+            return try body(try session(treefile, repos: repos, withFilelists: true, events: events))
         }
     }
 
@@ -73,14 +76,16 @@ public struct Resolver: Sendable {
         return repos
     }
 
-    private func session(_ treefile: Treefile, repos: [(RepoDefinition, lockedOnly: Bool)], withFilelists: Bool) throws -> ResolveSession {
+    private func session(_ treefile: Treefile, repos: [(RepoDefinition, lockedOnly: Bool)], withFilelists: Bool,
+                         events: ComposeEventSink) throws -> ResolveSession {
         let pool: SolvPool
         do {
             pool = try SolvPool(architecture: basearch)
         } catch {
             throw ComposeError(.resolve, "\(error)")
         }
-        let loader = RepositoryLoader(pool: pool, access: access, solvCache: access.cachedir?.appendingPathComponent("solv"))
+        var loader = RepositoryLoader(pool: pool, access: access, solvCache: access.cachedir?.appendingPathComponent("solv"))
+        loader.warn = { events.warning($0) }
         var states: [RepoState] = []
         for (definition, _) in repos {
             states.append(try loader.load(definition, withFilelists: withFilelists))
