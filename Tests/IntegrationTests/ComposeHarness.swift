@@ -68,11 +68,11 @@ struct ComposeHarness {
     /// Requires a failed compose: non-zero exit, the message naming the stage
     /// and the subject, no new commit, the ref unchanged, the build recorded
     /// as failed with its error.
-    func expectFailure(_ treefile: URL, stage: String, mentions: [String],
+    func expectFailure(_ treefile: URL, _ extra: [String] = [], stage: String, mentions: [String],
                        sourceLocation: SourceLocation = #_sourceLocation) throws {
         let refBefore = try Oracle.ostreeRev(repo, ref)
         let commitsBefore = commitObjectCount()
-        let result = try compose(treefile)
+        let result = try compose(treefile, extra)
         #expect(result.status != 0, sourceLocation: sourceLocation)
         // Progress lines for the stages that finished come first.
         let errorLine = result.stderr.split(separator: "\n").first { $0.hasPrefix("error: ") } ?? ""

@@ -174,10 +174,11 @@ import TestSupport
         let oldSum = Checksum.sha256.hex(of: original)
         let truncated = original.prefix(original.count / 2)
         try truncated.write(to: file)
-        // Make repomd.xml agree, so only the gzip stream is wrong.
+        // Make repomd.xml agree (checksum and size), so only the gzip stream is wrong.
         let repomd = repodata.appendingPathComponent("repomd.xml")
         let text = try String(contentsOf: repomd, encoding: .utf8)
         try text.replacingOccurrences(of: ">\(oldSum)</checksum>", with: ">\(Checksum.sha256.hex(of: truncated))</checksum>")
+            .replacingOccurrences(of: "<size>\(original.count)</size>", with: "<size>\(truncated.count)</size>")
             .write(to: repomd, atomically: true, encoding: .utf8)
         let treefile = try FixtureTreefile.write(packages: ["fixture-app"], repository: copy, in: dir.path("trunc-tf"))
         let error = try #require(throws: ComposeError.self) { try Resolver(basearch: "x86_64").resolve(TreefileLoader().load(treefile)) }

@@ -112,9 +112,11 @@ public struct Installer {
             guard FileManager.default.fileExists(atPath: package.path) else {
                 throw ComposeError(.install, subject: package.nevra, "the package file \(package.path) is missing from repo \(package.repository)")
             }
-            if let mismatch = try package.checksumMismatch(stage: .install) {
+            if let damage = try package.damage(stage: .install) {
+                let cause = package.url == nil ? "the file is damaged or the repodata is stale: rerun createrepo_c on the repository"
+                                               : "corrupt download or stale repodata"
                 throw ComposeError(.install, subject: package.nevra,
-                                   "\(package.path) does not match repo \(package.repository)'s metadata: \(mismatch) (corrupt download or stale repodata)")
+                                   "\(package.path) does not match repo \(package.repository)'s metadata: \(damage) (\(cause))")
             }
         }
     }

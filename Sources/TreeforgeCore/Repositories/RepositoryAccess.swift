@@ -73,37 +73,51 @@ public struct RepositoryAccess: Sendable {
         }
     }
 
-    /// A file whose content does not have the checksum the metadata gives.
+    /// A file whose content is not what the metadata describes.
     struct ChecksumMismatch: Error {
         /// The file, or the URL it was fetched from.
         let source: String
-        let actual: String
+        /// What differs (`FileCheck.damage`).
+        let reason: String
     }
 
     /// A file named with its checksum (metadata, packages): the cached copy
-    /// when it matches, otherwise fetched and checked. Throws
+    /// when it matches (size first, then checksum), otherwise fetched afresh
+    /// and checked: a damaged cached copy is replaced, never used. Throws
     /// `ChecksumMismatch` when the file (fetched or local) does not match.
-    func verifiedFile(_ relative: String, of repo: RepoDefinition, checksum: Checksum, expected: String,
+    func verifiedFile(_ relative: String, of repo: RepoDefinition, checksum: Checksum, expected: String, size: UInt64? = nil,
                       stage: Stage, subject: String) throws -> URL {
         let path = localPath(relative, of: repo)
         let exists = FileManager.default.fileExists(atPath: path.path)
-        if exists, try checksum.hex(ofFileAt: path.path) == expected { return path }
+        let damage = exists ? try FileCheck.damage(of: path.path, checksum: checksum, expected: expected, size: size) : nil
+        if exists, damage == nil { return path }
         guard repo.isRemote else {
             if !exists {
                 throw ComposeError(stage, subject: subject, "\(path.path) is missing from repo \(repo.id)")
             }
-            throw ChecksumMismatch(source: path.path, actual: try checksum.hex(ofFileAt: path.path))
+            throw ChecksumMismatch(source: path.path, reason: damage!)
         }
         if cacheOnly {
-            throw ComposeError(stage, subject: subject, "--cache-only: \(relative) of repo \(repo.id) is not in the cache")
+            throw Self.cacheOnlyError(stage, subject: subject, file: path, repoID: repo.id, damage: damage)
         }
         try fetch(relative, of: repo, to: path, stage: stage)
-        let actual = try checksum.hex(ofFileAt: path.path)
-        guard actual == expected else {
+        if let damage = try FileCheck.damage(of: path.path, checksum: checksum, expected: expected, size: size) {
             try? FileManager.default.removeItem(at: path)
-            throw ChecksumMismatch(source: remoteURL(relative, of: repo)!.absoluteString, actual: actual)
+            throw ChecksumMismatch(source: remoteURL(relative, of: repo)!.absoluteString, reason: damage)
         }
         return path
+    }
+
+    /// With `--cache-only`, a file the cache lacks or holds damaged: which
+    /// one, why, and how to get it.
+    static func cacheOnlyError(_ stage: Stage, subject: String, file: URL, repoID: String, damage: String?) -> ComposeError {
+        guard let damage else {
+            return ComposeError(stage, subject: subject,
+                                "--cache-only: \(file.path) of repo \(repoID) is not in the cache (run without --cache-only to fetch it, or fill the cache with --download-only)")
+        }
+        let remedy = "run without --cache-only to fetch it again, or refill the cache with --download-only"
+        return ComposeError(stage, subject: subject,
+                            "--cache-only: the cached copy \(file.path) of repo \(repoID) is damaged (\(damage)); \(remedy)")
     }
 
     private func fetch(_ relative: String, of repo: RepoDefinition, to path: URL, stage: Stage) throws {
@@ -118,24 +132,29 @@ public struct RepositoryAccess: Sendable {
 
 extension RepositoryAccess {
     /// Makes a remote package's RPM available at its cache path, checked
-    /// against its repository's checksum. Local packages are left to the
-    /// installer's own check.
-    func fetch(_ package: ResolvedPackage) throws {
-        guard let url = package.url.flatMap(URL.init(string:)) else { return }
+    /// against its repository's size and checksum: a damaged cached copy is
+    /// fetched again, never used. Local packages are left to the installer's
+    /// own check. Returns whether it was downloaded.
+    @discardableResult
+    func fetch(_ package: ResolvedPackage) throws -> Bool {
+        guard let url = package.url.flatMap(URL.init(string:)) else { return false }
         let path = URL(fileURLWithPath: package.path)
-        if FileManager.default.fileExists(atPath: path.path), try package.checksumMismatch(stage: .download) == nil { return }
+        let exists = FileManager.default.fileExists(atPath: path.path)
+        let damage = exists ? try package.damage(stage: .download) : nil
+        if exists, damage == nil { return false }
         if cacheOnly {
-            throw ComposeError(.download, subject: package.nevra, "--cache-only: \(path.path) is not in the cache")
+            throw Self.cacheOnlyError(.download, subject: package.nevra, file: path, repoID: package.repository, damage: damage)
         }
         do {
             try HTTPDownloader(timeout: timeout).download(url, to: path)
         } catch let failure as HTTPDownloader.Failure {
             throw ComposeError(.download, subject: package.nevra, failure.description)
         }
-        if let mismatch = try package.checksumMismatch(stage: .download) {
+        if let damage = try package.damage(stage: .download) {
             try? FileManager.default.removeItem(at: path)
             throw ComposeError(.download, subject: package.nevra,
-                               "\(url.absoluteString) does not match repo \(package.repository)'s metadata: \(mismatch)")
+                               "\(url.absoluteString) does not match repo \(package.repository)'s metadata: \(damage)")
         }
+        return true
     }
 }

@@ -47,7 +47,7 @@ struct RepositoryLoader {
             do {
                 try repo.addRepomd(path: repomd.path)
             } catch {
-                throw ComposeError(.resolve, subject: subject, "cannot read repomd.xml: \(error)")
+                throw unreadableRepomd(repomd, of: definition, error)
             }
             guard let primary = repo.repomdEntry("primary") else {
                 throw ComposeError(.resolve, subject: subject, "\(repomd.path) lists no primary metadata")
@@ -92,6 +92,22 @@ struct RepositoryLoader {
         return false
     }
 
+    /// repomd.xml could not be parsed: say which copy and what to do.
+    private func unreadableRepomd(_ repomd: URL, of definition: RepoDefinition, _ error: Error) -> ComposeError {
+        let subject = "repo \(definition.id)"
+        // libsolv's parser message ("no element found at line 5:103"), without the path said again.
+        let why = (error as? SolvError)?.message ?? "\(error)"
+        guard definition.isRemote else {
+            return ComposeError(.resolve, subject: subject, "cannot read \(repomd.path): \(why) (truncated or corrupt: rerun createrepo_c)")
+        }
+        if access.cacheOnly {
+            return ComposeError(.resolve, subject: subject,
+                                "the cached repomd.xml \(repomd.path) is truncated or corrupt (\(why)); --cache-only cannot fetch it again: run without --cache-only, or refill the cache with --download-only")
+        }
+        let url = access.remoteURL("repodata/repomd.xml", of: definition)?.absoluteString ?? repomd.path
+        return ComposeError(.resolve, subject: subject, "repomd.xml as fetched from \(url) cannot be read: \(why) (the server's copy is truncated or corrupt)")
+    }
+
     private func loadVerified(_ entry: SolvRepository.RepomdEntry, into repo: SolvRepository, definition: RepoDefinition,
                               extending: Bool) throws {
         let subject = "repo \(definition.id)"
@@ -101,10 +117,10 @@ struct RepositoryLoader {
         let path: URL
         do {
             path = try access.verifiedFile(entry.location, of: definition, checksum: kind, expected: expected,
-                                           stage: .resolve, subject: subject)
+                                           size: entry.size, stage: .resolve, subject: subject)
         } catch let mismatch as RepositoryAccess.ChecksumMismatch {
             throw ComposeError(.resolve, subject: subject,
-                               "\(entry.location) does not match repomd.xml: \(kind.rawValue) of \(mismatch.source) is \(mismatch.actual), expected \(expected) (stale or corrupt repodata; rerun createrepo_c)")
+                               "\(entry.location) does not match repomd.xml: \(mismatch.source): \(mismatch.reason) (stale or corrupt repodata; rerun createrepo_c)")
         }
         do {
             try repo.addRpmmd(path: path.path, extending: extending)

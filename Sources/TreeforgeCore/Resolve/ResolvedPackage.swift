@@ -56,10 +56,10 @@ extension ResolvedPackage {
         return (type, expected)
     }
 
-    /// Nil when the file at `path` has the expected checksum; otherwise why not.
-    func checksumMismatch(stage: Stage) throws -> String? {
+    /// Nil when the file at `path` has the size and checksum its metadata
+    /// gives; otherwise what differs, in words.
+    func damage(stage: Stage) throws -> String? {
         let (type, expected) = try expectedChecksum(stage: stage)
-        let actual = try type.hex(ofFileAt: path)
-        return actual == expected ? nil : "\(type.rawValue) is \(actual), expected \(expected)"
+        return try FileCheck.damage(of: path, checksum: type, expected: expected, size: info.downloadSize > 0 ? info.downloadSize : nil)
     }
 }
