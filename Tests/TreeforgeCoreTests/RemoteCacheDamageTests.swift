@@ -117,4 +117,35 @@ import TestSupport
         // With the network, repomd.xml is fetched afresh every time anyway.
         #expect(try resolve(online).nevras == Fixtures.defaultSet)
     }
+
+    /// What a killed download leaves (`.part` files, under the old fixed
+    /// name or a name of its own) is never taken for the file.
+    @Test func aLeftoverPartFileIsNeverUsed() throws {
+        let set = try fill()
+        let package = try #require(set.packages.first { $0.name == "fixture-lib" })
+        let rpm = URL(fileURLWithPath: package.path)
+        let good = try Data(contentsOf: rpm)
+        try FileManager.default.removeItem(at: rpm)
+        let legacy = rpm.appendingPathExtension("part")
+        let unique = AtomicFile.temporaryFile(beside: rpm)
+        try good.prefix(good.count / 2).write(to: legacy)
+        try good.prefix(good.count / 3).write(to: unique)
+
+        let error = try #require(throws: ComposeError.self) { _ = try PackageFetcher(access: offline).run(set, in: .quiet) }
+        #expect(error.message == "--cache-only: \(rpm.path) of repo fixtures is not in the cache (run without --cache-only to fetch it, or fill the cache with --download-only)")
+
+        _ = try PackageFetcher(access: online).run(set, in: .quiet)
+        #expect(try Data(contentsOf: rpm) == good)
+        #expect(!FileManager.default.fileExists(atPath: legacy.path))
+        // Another writer's temporary file is not ours to remove; ours are all gone.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: rpm.deletingLastPathComponent().path).filter { $0.contains(".part") }
+        #expect(leftovers == [unique.lastPathComponent])
+    }
+
+    @Test func downloadsLeaveNoTemporaryFiles() throws {
+        _ = try fill()
+        let files = FileManager.default.enumerator(atPath: cachedRepo.path)?.allObjects as? [String] ?? []
+        #expect(!files.isEmpty)
+        #expect(files.filter { $0.contains(".part") }.isEmpty)
+    }
 }

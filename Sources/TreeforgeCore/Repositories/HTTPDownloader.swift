@@ -4,8 +4,9 @@ import FoundationNetworking
 #endif
 
 /// Fetches files over HTTP(S) into place: a bounded number of attempts with
-/// a pause between them, a timeout per attempt, and an atomic rename so a
-/// failed download never leaves a partial file where a good one belongs.
+/// a pause between them, a timeout per attempt, and `AtomicFile.move` (a
+/// temporary name of its own, fsync, rename) so a failed or killed download
+/// never leaves a partial file where a good one belongs.
 ///
 /// Blocks the calling thread; call it from the compose's own thread, never
 /// from Swift's cooperative pool.
@@ -73,16 +74,12 @@ final class HTTPDownloader: @unchecked Sendable {
             }
             do {
                 // The temporary file is gone once this handler returns: move it now.
-                try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-                let partial = destination.appendingPathExtension("part")
-                try? FileManager.default.removeItem(at: partial)
-                try FileManager.default.moveItem(at: location, to: partial)
-                if rename(partial.path, destination.path) != 0 {
-                    throw CocoaError(.fileWriteUnknown)
-                }
+                try AtomicFile.move(location, to: destination)
+                // What an older treeforge, killed mid-download, left under a fixed name.
+                try? FileManager.default.removeItem(at: destination.appendingPathExtension("part"))
                 outcome.result = .success(())
             } catch {
-                outcome.result = .failure(AttemptFailure(reason: "cannot store \(destination.path): \(error.localizedDescription)", retryable: false))
+                outcome.result = .failure(AttemptFailure(reason: "cannot store \(destination.path): \(error)", retryable: false))
             }
         }
         task.resume()
