@@ -22,21 +22,9 @@ public final class BuildStore: Sendable {
 
     /// Opens the database migrated up to (and including) the named migration;
     /// nil: all of them. Tests use it to build each earlier schema.
+    /// See `openPool` for what is checked first.
     init(path: String, upTo lastMigration: String?) throws {
-        var configuration = Configuration()
-        // WAL (DatabasePool's default): readers never block the one writer;
-        // a second compose waits for the write lock instead of failing.
-        configuration.busyMode = .timeout(10)
-        do {
-            writer = try DatabasePool(path: path, configuration: configuration)
-            if let lastMigration {
-                try Self.migrator.migrate(writer, upTo: lastMigration)
-            } else {
-                try Self.migrator.migrate(writer)
-            }
-        } catch {
-            throw ComposeError(.record, subject: path, "cannot open the build database: \(error)")
-        }
+        writer = try Self.openPool(path: path, upTo: lastMigration, busyTimeout: try Self.busyTimeout(path: path))
     }
 
     /// The migrations applied, in order.
