@@ -142,6 +142,20 @@ import TestSupport
         #expect(leftovers == [unique.lastPathComponent])
     }
 
+    /// URLSession keeps a response's body in the temporary folder: a 404's
+    /// error page must not stay there (treeforge run with a TMPDIR of its own).
+    @Test func aFailedDownloadLeavesNothingInTheTemporaryFolder() throws {
+        let temporary = dir.path("tmp")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        try dir.write("missing/remote.repo", "[fixtures]\nbaseurl=\(server.url.absoluteString)no-such-repo/\n")
+        try dir.write("missing/treefile.yaml", "ref: r\nrepos: [fixtures]\npackages: [fixture-app]\n")
+        let result = try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", dir.path("missing/treefile.yaml").path,
+                                      "--dry-run", "--cachedir", cache.path], environment: ["TMPDIR": temporary.path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("HTTP status 404 (1 attempt)"), "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary.path) == [])
+    }
+
     @Test func downloadsLeaveNoTemporaryFiles() throws {
         _ = try fill()
         let files = FileManager.default.enumerator(atPath: cachedRepo.path)?.allObjects as? [String] ?? []

@@ -63,6 +63,8 @@ final class HTTPDownloader: @unchecked Sendable {
         let outcome = Outcome()
         let task = session.downloadTask(with: url) { location, response, error in
             defer { done.signal() }
+            // An error page (a 404's body) is left in the temporary folder otherwise.
+            defer { if let location { try? FileManager.default.removeItem(at: location) } }
             if let error {
                 outcome.result = .failure(AttemptFailure(reason: error.localizedDescription, retryable: true))
                 return
