@@ -32,6 +32,7 @@ struct CacheDamageTests {
 
         let result = try harness.compose(treefile, ["--cachedir", cache.path, "--force-nocache"])
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("warning: repo fixtures: discarded a damaged metadata cache file \(file.path)"), "\(result.stderr)")
         #expect(try harness.lastBuild().status == "succeeded")
         #expect(try harness.lastBuild().packages == uncached)
         #expect(try Data(contentsOf: file) == good, "the cache file is written again, whole")

@@ -20,7 +20,7 @@ extension TreefileLoader: ComposeStage {
 extension Resolver: ComposeStage {
     public static let stage = Stage.resolve
 
-    public func run(_ treefile: Treefile, in context: StageContext) throws -> ResolvedSet { try resolve(treefile) }
+    public func run(_ treefile: Treefile, in context: StageContext) throws -> ResolvedSet { try resolve(treefile, events: context.events) }
 
     /// The flattened treefile, each repository's definition and the
     /// checksum of the repomd.xml read, and the lockfiles.
