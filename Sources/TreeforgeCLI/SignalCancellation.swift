@@ -16,12 +16,20 @@ enum SignalCancellation {
         guard pipe(&fds) == 0 else { return }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         signalPipeWriteEnd = fds[1]
+        var cancelling = sigset_t()
+        sigemptyset(&cancelling)
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, { number in
                 var byte = UInt8(truncatingIfNeeded: number)
                 _ = write(signalPipeWriteEnd, &byte, 1)
             })
+            sigaddset(&cancelling, signalNumber)
         }
+        // The signal mask is inherited through exec: a compose started from
+        // a thread that blocks these (any Dispatch worker does — the server's
+        // job runner, a test) would keep them pending and never cancel. The
+        // threads and children started from here on inherit the unblocking.
+        pthread_sigmask(SIG_UNBLOCK, &cancelling, nil)
         let readEnd = fds[0]
         let thread = Thread {
             var byte: UInt8 = 0
