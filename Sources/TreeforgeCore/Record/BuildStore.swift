@@ -61,11 +61,11 @@ public final class BuildStore: Sendable {
     public func adopt(_ id: Int64, pid: Int32 = getpid(), now: Date = Date()) throws {
         try writer.write { db in
             guard var build = try BuildRecord.fetchOne(db, key: id) else {
-                throw ComposeError(.record, subject: "build #\(id)", "no such build in \(writer.path); --build-id takes a build the server queued")
+                throw ComposeError(.record, subject: "build #\(id)", "no such build in \(writer.path): --build-id takes a build another process (the server) queued; queue a new build for it to adopt, or run without --build-id")
             }
             guard build.status == .queued else {
                 throw ComposeError(.record, subject: "build #\(id)",
-                                   "is \(build.status.rawValue), not queued: --build-id adopts only a queued build (each build runs once)")
+                                   "is \(build.status.rawValue), not queued: --build-id adopts only a queued build (each build runs once); queue a new build for it to adopt, or run without --build-id")
             }
             build.status = .running
             build.pid = pid
