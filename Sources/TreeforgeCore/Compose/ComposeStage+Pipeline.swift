@@ -65,16 +65,27 @@ extension Postprocess: ComposeStage {
     }
 
     /// The flattened treefile, the files it names, what its scripts can
-    /// read, the version written into the tree and the previous commit
-    /// (users and groups are kept from it).
+    /// read, the version `mutate-os-release` writes and what it reads of the
+    /// previous commit (the users and groups `check-passwd` and
+    /// `check-groups: previous` compare with).
     public func identity(of root: URL, output: ShapedRoot) throws -> [String] {
-        var lines = ["treefile \(treefile.config.canonicalJSON)", "previous \(previous?.checksum ?? "-")"]
+        var lines = ["treefile \(treefile.config.canonicalJSON)"]
+        // Their content, not the commit's checksum: every commit is new (its
+        // parent, its build id), so the checksum would make no two composes'
+        // ids equal even when the tree they make is.
+        for path in ["usr/lib/passwd", "usr/lib/group"] {
+            lines.append("previous \(path) \(try previous?.file(path).map(Checksum.sha256.hex(of:)) ?? "-")")
+        }
         for file in treefile.externalFiles.sorted(by: { ($0.key, $0.name) < ($1.key, $1.name) }) {
             let digest = FileManager.default.contents(atPath: file.url.path).map(Checksum.sha256.hex(of:)) ?? "unreadable"
             lines.append("file \(file.key) \(file.name) \(digest)")
         }
         if let shaping {
-            lines.append("version \(shaping.version ?? "-") source-date-epoch \(shaping.sourceDateEpoch)")
+            // The version reaches the tree only through mutate-os-release; each
+            // compose of a ref gets a new one, so counting it elsewhere would
+            // make no two composes' ids equal.
+            let version = treefile.config.mutateOsRelease == nil ? "-" : shaping.version ?? "-"
+            lines.append("version \(version) source-date-epoch \(shaping.sourceDateEpoch)")
             if let folder = shaping.scriptFolder { lines.append("script-folder \(try folder.digest())") }
         }
         return lines
