@@ -28,6 +28,8 @@ extension Resolver: ComposeStage {
         var lines = ["treefile \(treefile.config.canonicalJSON)", "basearch \(basearch)", "lockfile-strict \(lockfileStrict)"]
         for repo in output.repos.sorted(by: { $0.id < $1.id }) {
             lines.append("repo \(repo.id) \(repo.path) revision \(repo.revision ?? "-") repomd \(repo.repomdSHA256 ?? "-") gpgcheck \(repo.gpgcheck)")
+            // The .repo file's options choose among the same metadata's packages.
+            lines.append("repo-options \(repo.id) priority \(repo.priority) cost \(repo.cost) exclude \(repo.excludePackages.joined(separator: ",")) include \(repo.includePackages.joined(separator: ","))")
         }
         for (name, locked) in (lockfile?.packages ?? [:]).sorted(by: { $0.key < $1.key }) {
             lines.append("locked \(name) \(locked.version) \(locked.digest ?? "-")")

@@ -39,8 +39,12 @@ struct RepositoryLoader {
         }
         let keys = definition.gpgcheck ? try access.gpgKeyFiles(of: definition) : []
         func state() -> RepoState {
-            RepoState(id: definition.id, path: access.localPath("", of: definition).path, revision: repo.revision,
-                      repomdSHA256: repomdSHA256, packageCount: repo.packageCount, gpgcheck: definition.gpgcheck, gpgkeys: keys.map(\.path))
+            var state = RepoState(id: definition.id, path: access.localPath("", of: definition).path, revision: repo.revision,
+                                  repomdSHA256: repomdSHA256, packageCount: repo.packageCount, gpgcheck: definition.gpgcheck,
+                                  gpgkeys: keys.map(\.path))
+            (state.priority, state.cost) = (definition.priority, definition.cost)
+            (state.excludePackages, state.includePackages) = (definition.excludePackages, definition.includePackages)
+            return state
         }
         let cached = cache.map { loadCached($0, into: repo, subject: subject) } ?? false
         if !cached {

@@ -45,6 +45,12 @@ public struct RepoState: Codable, Sendable, Hashable {
     /// With `gpgcheck`: the local files holding its `gpgkey=` keys (remote
     /// ones fetched into the cache).
     public var gpgkeys: [String] = []
+    /// The `.repo` file's say in what is taken from it: dnf's priority and
+    /// cost, `excludepkgs` and `includepkgs`.
+    public var priority = 99
+    public var cost = 1000
+    public var excludePackages: [String] = []
+    public var includePackages: [String] = []
 }
 
 extension ResolvedPackage {
