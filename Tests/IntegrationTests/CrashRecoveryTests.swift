@@ -38,6 +38,26 @@ struct CrashRecoveryTests {
         #expect(show.contains(committed ? "Status:           succeeded" : "Status:           interrupted"))
     }
 
+    /// A compose killed mid-install leaves a scratch root in /var/tmp; the
+    /// next compose, reconciling the dead build, removes it.
+    @Test func aKilledComposesScratchFolderIsRemoved() throws {
+        let harness = try ComposeHarness("scratch")
+        let treefile = try harness.treefile(Fixtures.defaultRequest)
+        // No --workdir: treeforge makes (and records) its own scratch folder.
+        let killed = try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", treefile.path, "--repo", harness.repo.path],
+                                     environment: ["TREEFORGE_FAULT_KILL_AT": "install:4"])
+        #expect(killed.status == SIGKILL)
+        let folder = try harness.buildColumns(1, ["scratchFolder"])[0]
+        #expect(folder.hasPrefix("/var/tmp/treeforge-compose-"), "recorded: \(folder)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/rootfs"), "the killed compose left its root")
+
+        let next = try harness.compose(treefile)
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stderr.contains("reconciled: build #1: removed its scratch folder \(folder)"), "\(next.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder))
+        #expect(try harness.buildColumns(1, ["status", "scratchFolder"]) == ["interrupted", ""])
+    }
+
     @Test func anUnrecordedCommitOnTheRefIsRecorded() throws {
         let harness = try ComposeHarness("unrecorded")
         let treefile = try harness.treefile(["fixture-oldtool"])

@@ -239,15 +239,22 @@ final class ComposeBuild {
             try FileManager.default.createDirectory(at: given, withIntermediateDirectories: true)
             made = given
         } else {
-            var bytes = Array("/var/tmp/treeforge-compose-XXXXXX".utf8CString)
+            var bytes = Array((Self.scratchPrefix + "XXXXXX").utf8CString)
             guard mkdtemp(&bytes) != nil else {
                 throw ComposeError(.install, subject: "/var/tmp", "cannot create a work directory: \(String(cString: strerror(errno)))")
             }
             made = URL(fileURLWithPath: String(cString: bytes))
+            // Recorded, so that a killed compose's root does not fill /var/tmp for good.
+            let path = made.path
+            try store.update(id) { $0.scratchFolder = path }
         }
         workdir = made
         return made
     }
+
+    /// Where treeforge makes scratch folders (a root can be large and should
+    /// not live in a tmpfs /tmp).
+    static let scratchPrefix = "/var/tmp/treeforge-compose-"
 
     /// What a compose leaves in its workdir; all of it when treeforge made the folder.
     static let workdirContents = ["rootfs", "install-plan.json", "install.log", "postprocess.log"]
@@ -256,6 +263,7 @@ final class ComposeBuild {
         guard let workdir else { return }
         if environment.workdir == nil {
             try? FileManager.default.removeItem(at: workdir)
+            try? store.update(id) { $0.scratchFolder = nil }
         } else {
             for name in Self.workdirContents { try? FileManager.default.removeItem(at: workdir.appendingPathComponent(name)) }
         }

@@ -26,6 +26,11 @@ struct BuildReconciler {
         var changes: [String] = []
         for build in try store.builds(status: .running) + store.builds(status: .publishing) {
             guard let id = build.id, !Self.isAlive(build.pid) else { continue }
+            if let folder = build.scratchFolder {
+                Self.removeScratchFolder(folder)
+                try store.update(id) { $0.scratchFolder = nil }
+                changes.append("build #\(id): removed its scratch folder \(folder)")
+            }
             if let ref = build.ref, let head = try? repository?.resolve(ref: ref),
                let info = try? repository?.commitInfo(head), info.metadata["treeforge.build-id"] == .uint64(UInt64(id)) {
                 let published = try isPublished(ref: ref, head: head)
@@ -85,6 +90,12 @@ struct BuildReconciler {
     private func isPublished(ref: String, head: String) throws -> Bool {
         guard let publication else { return false }
         return try publication.missing(ref: ref, head: head).isEmpty
+    }
+
+    /// Removes a dead compose's scratch folder: only one treeforge made.
+    static func removeScratchFolder(_ path: String) {
+        guard path.hasPrefix(ComposeBuild.scratchPrefix), !path.contains("/../") else { return }
+        try? FileManager.default.removeItem(atPath: path)
     }
 
     /// A treeforge process with that pid still runs.

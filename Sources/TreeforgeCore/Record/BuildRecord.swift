@@ -55,6 +55,11 @@ public struct BuildRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var publishedAt: Date?
     /// Each stage's id: SHA-256 of what it worked from (see `ComposeStage.identity`).
     public var stageInputs: [String: String] = [:]
+    /// The scratch folder treeforge made for the compose while it exists (a
+    /// `--workdir` given is the user's and never recorded): a killed
+    /// compose's is removed when its build is reconciled; a failed one's is
+    /// kept for inspection.
+    public var scratchFolder: String?
 
     public init(treefilePath: String, status: Status, startedAt: Date) {
         self.treefilePath = treefilePath

@@ -73,10 +73,11 @@ extension BuildStore {
         migrator.registerMigration("v3: pruned builds") { db in
             try db.execute(sql: "ALTER TABLE build ADD COLUMN prunedAt DATETIME")
         }
-        migrator.registerMigration("v4: publication, stage inputs") { db in
+        migrator.registerMigration("v4: publication, stage inputs, scratch folders") { db in
             try db.execute(sql: """
                 ALTER TABLE build ADD COLUMN publishedAt DATETIME;
                 ALTER TABLE build ADD COLUMN stageInputs TEXT NOT NULL DEFAULT '{}';
+                ALTER TABLE build ADD COLUMN scratchFolder TEXT;
                 UPDATE build SET publishedAt = finishedAt WHERE status = 'succeeded';
                 """)
         }
