@@ -76,6 +76,29 @@ import TestSupport
         #expect(error.message.contains("`priority` of repository `base` must be a whole number"))
     }
 
+    @Test(arguments: ["priority=-9223372036854775808", "cost=4294967296", "priority=2147483648"])
+    func rejectsWeightsLibsolvCannotHold(line: String) throws {
+        try dir.write("a.repo", "[base]\nbaseurl=/a\n\(line)\n")
+        let error = try #require(throws: ComposeError.self) { try reader.definitions(in: dir.url) }
+        #expect(error.message.contains("must be a whole number from -2147483647 to 2147483647"), "\(error)")
+        #expect(error.subject?.hasSuffix("a.repo:1") == true)
+    }
+
+    @Test func acceptsTheWidestWeights() throws {
+        try dir.write("a.repo", "[base]\nbaseurl=/a\npriority=-2147483647\ncost=2147483647\n")
+        let repo = try #require(try reader.definitions(in: dir.url)["base"])
+        #expect(repo.solvPriorities == (2147483647, -2147483647))
+    }
+
+    @Test func namesTheLineThatIsNotUTF8() throws {
+        var bytes = Data("[base]\nbaseurl=/a\nname=caf".utf8)
+        bytes.append(contentsOf: [0xE9, 0x0A])
+        try bytes.write(to: dir.path("a.repo"))
+        let error = try #require(throws: ComposeError.self) { try reader.definitions(in: dir.url) }
+        #expect(error.message == "the line is not valid UTF-8")
+        #expect(error.subject?.hasSuffix("a.repo:3") == true)
+    }
+
     @Test func rejectsGarbageLines() throws {
         try dir.write("a.repo", "[base]\nthis is not ini\n")
         let error = try #require(throws: ComposeError.self) { try reader.definitions(in: dir.url) }

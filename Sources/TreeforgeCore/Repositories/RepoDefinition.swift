@@ -21,6 +21,11 @@ public struct RepoDefinition: Sendable, Equatable {
     public var includePackages: [String] = []
 
     public var isRemote: Bool { !baseURL.isFileURL }
+    /// What `priority` and `cost` may be: libsolv keeps them negated (a
+    /// higher number wins there) in 32-bit ints.
+    public static let weights = -Int(Int32.max)...Int(Int32.max)
+    /// `priority` and `cost` as libsolv's priority and subpriority.
+    public var solvPriorities: (priority: Int32, subpriority: Int32) { (Int32(-priority), Int32(-cost)) }
     /// The `.repo` file and line that defined it, for error messages.
     public var definedAt: String
 }
@@ -55,9 +60,8 @@ public struct RepoFileReader: Sendable {
     }
 
     func parse(_ file: URL) throws -> [RepoDefinition] {
-        let text = try String(contentsOf: file, encoding: .utf8)
         var sections: [(id: String, line: Int, values: [String: String])] = []
-        for (index, raw) in text.components(separatedBy: "\n").enumerated() {
+        for (index, raw) in try Self.lines(of: file).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") && line.hasSuffix("]") {
@@ -77,8 +81,9 @@ public struct RepoFileReader: Sendable {
             }
             func number(_ key: String, default fallback: Int) throws -> Int {
                 guard let text = section.values[key] else { return fallback }
-                guard let value = Int(text) else {
-                    throw ComposeError(.resolve, subject: at, "`\(key)` of repository `\(section.id)` must be a whole number, not \(text)")
+                guard let value = Int(text), RepoDefinition.weights.contains(value) else {
+                    throw ComposeError(.resolve, subject: at,
+                                       "`\(key)` of repository `\(section.id)` must be a whole number from \(RepoDefinition.weights.lowerBound) to \(RepoDefinition.weights.upperBound), not \(text)")
                 }
                 return value
             }
@@ -95,6 +100,19 @@ public struct RepoFileReader: Sendable {
                 excludePackages: Self.list(section.values["excludepkgs"] ?? section.values["exclude"]),
                 includePackages: Self.list(section.values["includepkgs"]),
                 definedAt: at)
+        }
+    }
+
+    /// The file's lines, each checked to be UTF-8 so an error names the line.
+    static func lines(of file: URL) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw ComposeError(.resolve, subject: file.path, "cannot read the file")
+        }
+        return try data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated().map { index, bytes in
+            guard let line = String(validating: bytes, as: UTF8.self) else {
+                throw ComposeError(.resolve, subject: "\(file.path):\(index + 1)", "the line is not valid UTF-8")
+            }
+            return line
         }
     }
 

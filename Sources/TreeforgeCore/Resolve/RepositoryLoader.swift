@@ -29,7 +29,8 @@ struct RepositoryLoader {
             throw ComposeError(.resolve, subject: subject, "\(repomd.path) does not exist: not an rpm-md repository (run createrepo_c on it)")
         }
         // dnf: a lower priority number wins; among equals, a lower cost.
-        let repo = pool.addRepository(name: definition.id, priority: Int32(-definition.priority), subpriority: Int32(-definition.cost))
+        let (priority, subpriority) = definition.solvPriorities
+        let repo = pool.addRepository(name: definition.id, priority: priority, subpriority: subpriority)
         // Only the primary data is cached: libsolv writes a repository with
         // millions of file-list entries very slowly (about 80 s for Debian's
         // 7.9M), while parsing filelists.xml again takes a few seconds.
