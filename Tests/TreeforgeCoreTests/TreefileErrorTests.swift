@@ -52,6 +52,32 @@ import TestSupport
         #expect(e.details[1].contains("t.yaml:2:10"))
     }
 
+    @Test func keysThatYAMLTypesApartButAreOneName() throws {
+        try dir.write("t.yaml", "ref: r\nvariables:\n  1: a\n  \"1\": b\n")
+        let e = try error("t.yaml")
+        #expect(e.message == "duplicate key `1` in this mapping (also at 3:3)")
+        #expect(e.subject?.hasSuffix("t.yaml:4:3") == true)
+    }
+
+    @Test func aliasesAreRefusedWhereTheyAreUsed() throws {
+        try dir.write("t.yaml", "ref: r\nmetadata:\n  a: &list [x, y]\n  b: *list\n")
+        let e = try error("t.yaml")
+        #expect(e.message == "YAML aliases are not supported (this repeats the sequence at 3:6)")
+        #expect(e.subject?.hasSuffix("t.yaml:4:3") == true)
+    }
+
+    @Test func nestedAliasesStopAtTheFirstRepeat() throws {
+        // Expanded, this is 10^8 strings: the loader must stop at once.
+        var text = "ref: r\nmetadata:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...8 {
+            text += "  a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        try dir.write("t.json", text)
+        let e = try error("t.json")
+        #expect(e.message == "YAML aliases are not supported (this repeats the sequence at 3:7)")
+        #expect(e.subject?.hasSuffix("t.json:4:7") == true, "the list holding the first *a0")
+    }
+
     @Test func unknownKeyInJSONToo() throws {
         try dir.write("t.json", "{\"ref\": \"r\", \"colour\": \"blue\"}")
         #expect(try error("t.json").message == "unknown key `colour`")

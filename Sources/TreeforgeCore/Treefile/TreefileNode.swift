@@ -47,7 +47,8 @@ struct TreefileNode {
             let (line, column, problem) = TreefileLoader.location(of: error)
             throw ComposeError(.load, subject: "\(file):\(line):\(column)", "\(format) syntax error: \(problem)", details: chain)
         }
-        return try root.map { try TreefileNode($0, file: file, chain: chain) }
+        var visited = Set<NodeStart>()
+        return try root.map { try TreefileNode($0, file: file, chain: chain, visited: &visited) }
     }
 
     init(kind: Kind, location: SourceLocation) {
@@ -55,21 +56,63 @@ struct TreefileNode {
         self.location = location
     }
 
-    init(_ node: Node, file: String, chain: [String]) throws {
+    /// Where a Yams node starts, and its kind.
+    struct NodeStart: Hashable {
+        var line: Int
+        var column: Int
+        var kind: String
+
+        init?(_ node: Node) {
+            guard let mark = node.mark else { return nil }
+            line = mark.line
+            column = mark.column
+            kind = switch node {
+            case .scalar: "scalar"
+            case .sequence: "sequence"
+            case .mapping: "mapping"
+            case .alias: "alias"
+            }
+        }
+    }
+
+    /// `visited` holds where every node converted so far starts: Yams hands
+    /// back an alias as the anchored node itself (its anchor gone with the
+    /// parser), so a few lines of nested aliases would expand into billions
+    /// of nodes here. Two nodes of one kind never start at the same place
+    /// otherwise, so a second visit is an alias, reported where it is used.
+    init(_ node: Node, file: String, chain: [String], usedAt: SourceLocation? = nil, visited: inout Set<NodeStart>) throws {
         location = SourceLocation(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0)
+        if let start = NodeStart(node), !visited.insert(start).inserted {
+            throw ComposeError(.load, subject: (usedAt ?? location).description,
+                               "YAML aliases are not supported (this repeats the \(start.kind) at \(start.line):\(start.column))",
+                               details: chain)
+        }
         switch node {
         case .scalar(let scalar):
             kind = Self.scalarKind(scalar, tag: TreefileNode.resolver.resolveTag(of: node))
         case .sequence(let sequence):
-            kind = .array(try sequence.map { try TreefileNode($0, file: file, chain: chain) })
+            let at = location
+            kind = .array(try sequence.map { try TreefileNode($0, file: file, chain: chain, usedAt: at, visited: &visited) })
         case .mapping(let mapping):
             var entries: [Entry] = []
+            var keyLocations: [String: SourceLocation] = [:]
             for (keyNode, valueNode) in mapping {
                 let keyLocation = SourceLocation(file: file, line: keyNode.mark?.line ?? 0, column: keyNode.mark?.column ?? 0)
                 guard let key = keyNode.scalar?.string else {
                     throw ComposeError(.load, subject: keyLocation.description, "a key must be a string", details: chain)
                 }
-                entries.append(Entry(key: key, keyLocation: keyLocation, value: try TreefileNode(valueNode, file: file, chain: chain)))
+                if let start = NodeStart(keyNode), !visited.insert(start).inserted {
+                    throw ComposeError(.load, subject: location.description,
+                                       "YAML aliases are not supported (a key repeats the scalar at \(start.line):\(start.column))", details: chain)
+                }
+                // Yams tells `1` from `"1"` (an integer and a string), but as
+                // keys they are one name.
+                if let earlier = keyLocations.updateValue(keyLocation, forKey: key) {
+                    throw ComposeError(.load, subject: keyLocation.description,
+                                       "duplicate key `\(key)` in this mapping (also at \(earlier.line):\(earlier.column))", details: chain)
+                }
+                let value = try TreefileNode(valueNode, file: file, chain: chain, usedAt: keyLocation, visited: &visited)
+                entries.append(Entry(key: key, keyLocation: keyLocation, value: value))
             }
             kind = .object(entries)
         case .alias(let alias):
