@@ -53,10 +53,23 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // MARK: Fuzzing
+        // libFuzzer targets over the parsers of untrusted files. Built with
+        // `--sanitize fuzzer --sanitize address -Xswiftc -DFUZZING` by
+        // scripts/fuzz; in a normal build each executable replays the files it
+        // is given. See CONTRIBUTING.md ("Fuzzing").
+        .target(name: "TreeforgeFuzzing", dependencies: ["TreeforgeCore", "LibSolv"], path: "Fuzz/TreeforgeFuzzing"),
+        .executableTarget(name: "FuzzTreefile", dependencies: ["TreeforgeFuzzing"], path: "Fuzz/FuzzTreefile"),
+        .executableTarget(name: "FuzzRepoFile", dependencies: ["TreeforgeFuzzing"], path: "Fuzz/FuzzRepoFile"),
+        .executableTarget(name: "FuzzLockfile", dependencies: ["TreeforgeFuzzing"], path: "Fuzz/FuzzLockfile"),
+        .executableTarget(name: "FuzzSolv", dependencies: ["TreeforgeFuzzing"], path: "Fuzz/FuzzSolv"),
+
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["TreeforgeCore"], path: "Tests/TestSupport"),
         .testTarget(name: "LibraryWrapperTests", dependencies: ["LibRPM", "LibSolv", "LibOSTree", "TestSupport"]),
         .testTarget(name: "TreeforgeCoreTests", dependencies: ["TreeforgeCore", "TestSupport"]),
+        // Replays the kept fuzz inputs (Tests/Fixtures/fuzz/<target>/) through the fuzz functions.
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["TreeforgeFuzzing", "TestSupport"]),
         // Composes real fixtures end to end; needs root (librpm chroots) and
         // the treeforge executable (the rpm transaction runs in a child process).
         .testTarget(name: "IntegrationTests", dependencies: ["TreeforgeCore", "TestSupport", "TreeforgeCLI"]),
