@@ -40,6 +40,10 @@ struct TreefileNode {
 
     /// Parses a whole file. An empty (comments-only) file is `nil`.
     static func parse(_ text: String, file: String, format: String, chain: [String]) throws -> TreefileNode? {
+        if let anchor = YAMLAnchorScan.firstAnchor(in: text) {
+            throw ComposeError(.load, subject: "\(file):\(anchor.line):\(anchor.column)",
+                               "YAML anchors and aliases are not supported (&\(anchor.name))", details: chain)
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text, resolver)
@@ -77,9 +81,10 @@ struct TreefileNode {
 
     /// `visited` holds where every node converted so far starts: Yams hands
     /// back an alias as the anchored node itself (its anchor gone with the
-    /// parser), so a few lines of nested aliases would expand into billions
-    /// of nodes here. Two nodes of one kind never start at the same place
-    /// otherwise, so a second visit is an alias, reported where it is used.
+    /// parser), so nested aliases would expand into billions of nodes here.
+    /// Two nodes of one kind never start at the same place otherwise, so a
+    /// second visit is an alias, reported where it is used. (`parse` refuses
+    /// anchors first; this holds should its scan miss one.)
     init(_ node: Node, file: String, chain: [String], usedAt: SourceLocation? = nil, visited: inout Set<NodeStart>) throws {
         location = SourceLocation(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0)
         if let start = NodeStart(node), !visited.insert(start).inserted {
