@@ -30,6 +30,21 @@ import TestSupport
         #expect(repo.packageCount == specs.filter { $0.hasSuffix(".spec") }.count)
     }
 
+    @Test func aSolvFileRejectedPartWayLeavesTheRepositoryEmptyForTheXML() throws {
+        let damaged = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/fuzz/solv/rejected-part-way-leaves-packages")
+        let pool = try SolvPool(architecture: "x86_64")
+        let cache = pool.addRepository(name: "fx")
+        #expect(throws: SolvError.self) { try cache.addSolv(contents: try Data(contentsOf: damaged)) }
+        #expect(cache.packageCount == 0)
+        // What RepositoryLoader does next: the same repository, from the XML.
+        let base = try Fixtures.repository()
+        try cache.addRepomd(path: base.appendingPathComponent("repodata/repomd.xml").path)
+        let primary = try #require(cache.repomdEntry("primary"))
+        try cache.addRpmmd(path: base.appendingPathComponent(primary.location).path)
+        #expect(cache.packageCount == repo.packageCount)
+        #expect(pool.allPackages.count == repo.packageCount, "no package of the rejected file is left in the pool")
+    }
+
     @Test func rpmVersionRulesNotDebians() throws {
         // Under Debian rules "2.0" vs "1.0" agree, but rpm rules also decide
         // which of several EVRs is best; the newest lib must win.
