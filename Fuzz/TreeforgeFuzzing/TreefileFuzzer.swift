@@ -40,7 +40,10 @@ public enum TreefileFuzzer {
         let config = treefile.config
         _ = (config.ref, config.releasever, config.edition, config.metadata, config.addCommitMetadata, config.rojig)
         _ = (config.repoPackages, config.addFiles, config.removeFromPackages, config.checkPasswd, config.checkGroups)
-        _ = (config.repovars, config.selinuxLabelVersion, config.units, config.packages, config.repos)
+        _ = (config.repovars, config.selinuxLabelVersion, config.units, config.repos)
+        // The resolver takes every spec for a package to find.
+        let specs = config.packages + config.repoPackages.flatMap(\.packages)
+        precondition(!specs.contains(""), "an empty package spec was loaded")
         for file in treefile.externalFiles { _ = treefile.externalFile(file.key, file.name) }
     }
 

@@ -64,6 +64,14 @@ import TestSupport
         #expect(error.details.contains("fixture-oldtool is excluded: exclude-packages"))
     }
 
+    @Test func anUnknownSpecOfBackticksBesideExcludes() throws {
+        // The spec was once cut back out of its quoted form: "`" left nothing and trapped.
+        let treefile = try twoRepoTreefile(["'`'", "fixture-oldtool"], extra: "exclude-packages: [fixture-newtool, fixture-oldtool]\n")
+        let error = try #require(throws: ComposeError.self) { try resolve(treefile) }
+        #expect(error.message.contains("matches ```, `fixture-oldtool` (after excludes)"), "\(error)")
+        #expect(error.details == ["fixture-oldtool is excluded: exclude-packages"])
+    }
+
     @Test func priorityAndCostChooseTheRepository() throws {
         #expect(repoOf("fixture-app", in: try resolve(try twoRepoTreefile(["fixture-app"], secondOptions: "priority=10"))) == "second")
         #expect(repoOf("fixture-app", in: try resolve(try twoRepoTreefile(["fixture-app"], repoOptions: "cost=2000"))) == "second")

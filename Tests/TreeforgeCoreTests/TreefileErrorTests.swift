@@ -60,6 +60,13 @@ import Yams
         #expect(e.subject?.hasSuffix("t.yaml:4:3") == true)
     }
 
+    @Test func anEmptyQuotedPackageSpec() throws {
+        try dir.write("t.yaml", "ref: r\npackages:\n  - \"bash '' vim\"\n")
+        let e = try error("t.yaml")
+        #expect(e.message == "empty package spec ('') in `packages` entry: bash '' vim")
+        #expect(e.subject?.hasSuffix("t.yaml:3:5") == true, "\(e)")
+    }
+
     @Test func anchorsAreRefusedWhereTheyAreSet() throws {
         try dir.write("t.yaml", "ref: r\nmetadata:\n  a: &list [x, y]\n  b: *list\n")
         let e = try error("t.yaml")

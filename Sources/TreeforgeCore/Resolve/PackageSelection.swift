@@ -77,7 +77,7 @@ struct PackageSelection {
     func jobs(filelistsLoaded: Bool) throws -> SolveRequest {
         var request = SolveRequest()
         request.installWeakDependencies = treefile.config.recommends
-        var unknown: [String] = []
+        var unknown: [(spec: String, repo: String?)] = []
         let requests = treefile.packages.map { ($0, nil as String?) }
             + treefile.config.repoPackages.flatMap { entry in entry.packages.map { ($0, entry.repo as String?) } }
         for (spec, repo) in requests {
@@ -85,7 +85,7 @@ struct PackageSelection {
             if let repo { candidates = candidates.filter { pool.package($0).repository == repo } }
             if candidates.isEmpty {
                 if spec.hasPrefix("/") && !filelistsLoaded { throw NeedsFilelists() }
-                unknown.append(repo.map { "`\(spec)` (from repo \($0))" } ?? "`\(spec)`")
+                unknown.append((spec, repo))
                 continue
             }
             if pool.nameMatches(spec) {
@@ -95,12 +95,11 @@ struct PackageSelection {
         }
         if !unknown.isEmpty {
             throw ComposeError(.resolve, subject: treefile.path.path,
-                               "no package in repos \(repos.keys.sorted().joined(separator: ", ")) matches \(unknown.joined(separator: ", "))"
+                               "no package in repos \(repos.keys.sorted().joined(separator: ", ")) matches "
+                               + unknown.map { entry in entry.repo.map { "`\(entry.spec)` (from repo \($0))" } ?? "`\(entry.spec)`" }
+                                   .joined(separator: ", ")
                                + (excludedBy.isEmpty ? "" : " (after excludes)"),
-                               details: unknown.compactMap { spec in
-                                   let name = spec.split(separator: "`")[0]
-                                   return excludedBy[String(name)].map { "\(name) is excluded: \($0)" }
-                               })
+                               details: unknown.compactMap { entry in excludedBy[entry.spec].map { "\(entry.spec) is excluded: \($0)" } })
         }
         return request
     }

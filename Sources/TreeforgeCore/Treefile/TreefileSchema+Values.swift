@@ -33,6 +33,9 @@ struct ValueReader {
                 guard let parts = PackageSpec.split(item.string!) else {
                     throw error(item.location, "missing terminating quote in `\(key)` entry: \(item.string!)")
                 }
+                guard !parts.contains("") else {
+                    throw error(item.location, "empty package spec ('') in `\(key)` entry: \(item.string!)")
+                }
                 specs.formUnion(parts)
             }
             return .array(specs.sorted().map(JSONValue.string))
