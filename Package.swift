@@ -63,6 +63,7 @@ let package = Package(
         .executableTarget(name: "FuzzRepoFile", dependencies: ["TreeforgeFuzzing"], path: "Fuzz/FuzzRepoFile"),
         .executableTarget(name: "FuzzLockfile", dependencies: ["TreeforgeFuzzing"], path: "Fuzz/FuzzLockfile"),
         .executableTarget(name: "FuzzSolv", dependencies: ["TreeforgeFuzzing"], path: "Fuzz/FuzzSolv"),
+        .executableTarget(name: "FuzzSolvCache", dependencies: ["TreeforgeFuzzing"], path: "Fuzz/FuzzSolvCache"),
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["TreeforgeCore"], path: "Tests/TestSupport"),

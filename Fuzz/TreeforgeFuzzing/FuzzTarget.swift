@@ -2,7 +2,7 @@ import Foundation
 
 /// The fuzz targets by the names scripts/fuzz and Tests/Fixtures/fuzz/ use.
 public enum FuzzTarget: String, CaseIterable, Sendable {
-    case treefile, repofile, lockfile, solv
+    case treefile, repofile, lockfile, solv, solvcache
 
     public var fuzz: @Sendable (Data) -> Void {
         switch self {
@@ -10,6 +10,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .repofile: RepoFileFuzzer.fuzz
         case .lockfile: LockfileFuzzer.fuzz
         case .solv: SolvFuzzer.fuzz
+        case .solvcache: SolvCacheFuzzer.fuzz
         }
     }
 }

@@ -1,19 +1,22 @@
 import Foundation
 import LibSolv
 
-/// Fuzzes loading a `.solv` cache file as the resolver does
-/// (`RepositoryLoader`): `SolvRepository.addSolv` into an RPM pool — libsolv's
-/// own parser — then what the resolver reads of a loaded repository: the
-/// repomd revision and entries, every package's metadata and provides, the
-/// whatprovides index, a query.
+/// Fuzzes what the resolver does with a `.solv` cache's bytes once its check
+/// passed (`RepositoryLoader`): `SolvRepository.addSolv(contents:)` into an
+/// RPM pool — libsolv's own parser — then what the resolver reads of a
+/// loaded repository: the repomd revision and entries, every package's
+/// metadata and provides, the whatprovides index, a query.
 ///
-/// The cache holds nothing treeforge parses itself: the bytes go straight
-/// from the file to libsolv, so this target is libsolv's parser as treeforge
-/// drives it. libsolv is not built with the sanitizers (it is Debian's), so
-/// memory errors inside it show only when they crash.
+/// libsolv is Debian's, not built with the sanitizers: memory errors inside
+/// it show when they crash or reach an intercepted call (`strlen`, `memcpy`).
+/// It crashes on damaged files (Tests/Fixtures/fuzz/libsolv-crashes/), which
+/// is why `SolvCacheFile` checks a cache before libsolv sees it.
 public enum SolvFuzzer {
     public static func fuzz(_ data: Data) {
-        let file = FuzzScratch.write(data, to: "cache.solv")
+        load(data)
+    }
+
+    static func load(_ contents: Data) {
         let pool: SolvPool
         do {
             pool = try SolvPool(architecture: "x86_64")
@@ -22,11 +25,12 @@ public enum SolvFuzzer {
         }
         let repo = pool.addRepository(name: "fuzz")
         do {
-            try repo.addSolv(path: file.path)
+            try repo.addSolv(contents: contents)
         } catch is SolvError {
             // RepositoryLoader then parses the XML into this same repository,
             // so a rejected cache must leave it empty.
-            precondition(repo.packageCount == 0, "a rejected .solv file left \(repo.packageCount) packages in the repository")
+            precondition(repo.packageCount == 0 && pool.allPackages.isEmpty,
+                         "a rejected .solv file left \(repo.packageCount) packages in the repository")
             return
         } catch {
             fatalError("SolvRepository.addSolv threw \(type(of: error)), not a SolvError: \(error)")

@@ -22,15 +22,24 @@ import LibSolv
 /// renamed elsewhere carries what it is (a file of another repository or
 /// another repomd.xml renamed in place is refused by its `repo` and `key`).
 /// `head -6` shows the header.
-struct SolvCacheFile {
+///
+/// Public for the `solvcache` fuzz target (Fuzz/), which reads arbitrary
+/// files through `read()`.
+public struct SolvCacheFile {
     let url: URL
     let repoID: String
     /// sha256 of repomd.xml, which names every metadata file by checksum.
     let key: String
 
+    public init(url: URL, repoID: String, key: String) {
+        self.url = url
+        self.repoID = repoID
+        self.key = key
+    }
+
     static let magic = "treeforge solv cache 1"
 
-    enum Lookup: Equatable {
+    public enum Lookup: Equatable {
         case missing
         /// libsolv's bytes, checked.
         case usable(Data)
@@ -41,7 +50,7 @@ struct SolvCacheFile {
     /// The header is a few hundred bytes; anything longer is not one.
     private static let headerLimit = 4096
 
-    func read() -> Lookup {
+    public func read() -> Lookup {
         guard FileManager.default.fileExists(atPath: url.path) else { return .missing }
         let contents: Data
         do {
