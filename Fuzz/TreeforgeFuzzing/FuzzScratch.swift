@@ -10,6 +10,7 @@ enum FuzzScratch {
 
     static let folder: URL = {
         let url = URL(fileURLWithPath: base).appendingPathComponent("treeforge-fuzz-\(getpid())", isDirectory: true)
+        removeLeftovers()
         try? FileManager.default.removeItem(at: url)
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -22,6 +23,17 @@ enum FuzzScratch {
         }
         return url
     }()
+
+    /// A crashing input kills its process before `atexit` runs, and libFuzzer
+    /// in fork mode crashes often: folders of processes gone are removed
+    /// (they are in memory when under /dev/shm).
+    private static func removeLeftovers() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+        for name in names where name.hasPrefix("treeforge-fuzz-") {
+            guard let pid = pid_t(name.dropFirst("treeforge-fuzz-".count)), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: "\(base)/\(name)")
+        }
+    }
 
     /// Writes `bytes` to `name` in the folder, replacing what was there.
     @discardableResult
