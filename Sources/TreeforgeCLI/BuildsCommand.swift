@@ -85,8 +85,12 @@ struct BuildsShowCommand: ParsableCommand {
             ("Treefile", build.treefilePath.isEmpty ? nil : build.treefilePath), ("Treefile SHA-256", build.treefileSHA256),
             ("Input hash", build.inputHash), ("Started", BuildsListCommand.date(build.startedAt)),
             ("Finished", build.finishedAt.map(BuildsListCommand.date)),
+            ("Published", build.publishedAt.map(BuildsListCommand.date)
+                ?? (build.status == .publishing ? "not yet: the next compose of the ref or `treeforge publish` finishes it" : nil)),
             ("Pruned", build.prunedAt.map { "\(BuildsListCommand.date($0)): its commit, packages and logs were removed" }),
             ("Stages", Stage.allCases.compactMap { stage in build.stageSeconds[stage.rawValue].map { String(format: "%@ %.2fs", stage.rawValue, $0) } }
+                .joined(separator: ", ")),
+            ("Stage ids", Stage.allCases.compactMap { stage in build.stageInputs[stage.rawValue].map { "\(stage.rawValue) \($0.prefix(12))" } }
                 .joined(separator: ", ")),
             ("Repos", details.repos.map { "\($0.repoId) (revision \($0.revision ?? "?"))" }.joined(separator: ", ")),
             ("Error", build.error),
@@ -127,7 +131,7 @@ struct BuildsLogCommand: ParsableCommand {
 
     @OptionGroup var database: BuildDatabaseOptions
     @Argument(help: "The build id.") var id: Int64
-    @Option(help: "Only this stage's log (load, resolve, download, install, postprocess, commit, record).") var stage: String?
+    @Option(help: "Only this stage's log (load, resolve, lock, download, install, postprocess, commit, publish, record).") var stage: String?
 
     func run() throws {
         let store = try database.open()
