@@ -74,7 +74,7 @@ import TestSupport
                 """)
         }
         let current = try BuildStore(path: path)
-        #expect(try current.appliedMigrations() == ["v1: builds", "v2: compose ids, packages, repos, deltas, logs", "v3: pruned builds", "v4: publication, stage inputs, scratch folders"])
+        #expect(try current.appliedMigrations() == ["v1: builds", "v2: compose ids, packages, repos, deltas, logs", "v3: pruned builds", "v4: publication, stage inputs, scratch folders, process identities"])
         let old = try #require(try current.builds().first)
         #expect(old.commit == "abc" && old.packages == ["a-1-1.noarch"])
         #expect(old.trigger == "cli" && old.composeId == nil && old.inputHash == nil)

@@ -148,3 +148,30 @@ import TestSupport
                 "a change upstream changes every later id")
     }
 }
+
+@Suite struct ProcessIdentityTests {
+    @Test func aPidNamesTheProcessItWasRecordedFor() throws {
+        let mine = try #require(ProcessIdentity.of(getpid()))
+        #expect(ProcessIdentity.of(getpid()) == mine, "stable for one process")
+        #expect(ProcessIdentity.isAlive(pid: getpid(), identity: mine))
+        // The same pid, recorded for a process that started at another time: a reused pid.
+        let colon = try #require(mine.lastIndex(of: ":"))
+        #expect(!ProcessIdentity.isAlive(pid: getpid(), identity: mine[..<colon] + ":1"))
+        #expect(!ProcessIdentity.isAlive(pid: nil, identity: mine))
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        #expect(ProcessIdentity.of(child.processIdentifier) == nil, "a process that ended has none")
+    }
+
+    @Test func aStartedBuildRecordsItsProcess() throws {
+        let store = try BuildStore()
+        let id = try store.start(treefilePath: "/t.yaml")
+        #expect(try store.build(id)?.process == ProcessIdentity.of(getpid()))
+        let queued = try store.enqueue(treefilePath: "/t.yaml", trigger: "server")
+        #expect(try store.build(queued)?.process == nil)
+        try store.adopt(queued)
+        #expect(try store.build(queued)?.process == ProcessIdentity.of(getpid()))
+    }
+}

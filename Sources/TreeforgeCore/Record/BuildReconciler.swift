@@ -25,7 +25,7 @@ struct BuildReconciler {
     func reconcile(now: Date = Date()) throws -> [String] {
         var changes: [String] = []
         for build in try store.builds(status: .running) + store.builds(status: .publishing) {
-            guard let id = build.id, !Self.isAlive(build.pid) else { continue }
+            guard let id = build.id, !ProcessIdentity.isAlive(pid: build.pid, identity: build.process) else { continue }
             if let folder = build.scratchFolder {
                 Self.removeScratchFolder(folder)
                 try store.update(id) { $0.scratchFolder = nil }
@@ -96,12 +96,5 @@ struct BuildReconciler {
     static func removeScratchFolder(_ path: String) {
         guard path.hasPrefix(ComposeBuild.scratchPrefix), !path.contains("/../") else { return }
         try? FileManager.default.removeItem(atPath: path)
-    }
-
-    /// A treeforge process with that pid still runs.
-    static func isAlive(_ pid: Int32?) -> Bool {
-        guard let pid, pid > 0, kill(pid, 0) == 0 else { return false }
-        let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
-        return String(decoding: cmdline, as: UTF8.self).contains("treeforge")
     }
 }

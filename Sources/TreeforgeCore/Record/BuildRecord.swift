@@ -48,6 +48,8 @@ public struct BuildRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var error: String?
     /// The compose process, while it runs (to tell a live compose from a dead one).
     public var pid: Int32?
+    /// Which process `pid` named (`ProcessIdentity`): pids are reused.
+    public var process: String?
     /// When `treeforge prune` removed its commit: the row stays as a summary,
     /// its packages, repos and logs are gone.
     public var prunedAt: Date?

@@ -73,11 +73,12 @@ extension BuildStore {
         migrator.registerMigration("v3: pruned builds") { db in
             try db.execute(sql: "ALTER TABLE build ADD COLUMN prunedAt DATETIME")
         }
-        migrator.registerMigration("v4: publication, stage inputs, scratch folders") { db in
+        migrator.registerMigration("v4: publication, stage inputs, scratch folders, process identities") { db in
             try db.execute(sql: """
                 ALTER TABLE build ADD COLUMN publishedAt DATETIME;
                 ALTER TABLE build ADD COLUMN stageInputs TEXT NOT NULL DEFAULT '{}';
                 ALTER TABLE build ADD COLUMN scratchFolder TEXT;
+                ALTER TABLE build ADD COLUMN process TEXT;
                 UPDATE build SET publishedAt = finishedAt WHERE status = 'succeeded';
                 """)
         }

@@ -69,6 +69,7 @@ public final class BuildStore: Sendable {
             }
             build.status = .running
             build.pid = pid
+            build.process = ProcessIdentity.of(pid)
             build.startedAt = now
             try build.update(db)
         }
@@ -80,6 +81,7 @@ public final class BuildStore: Sendable {
             var build = BuildRecord(treefilePath: treefilePath, status: .running, startedAt: now)
             build.trigger = trigger
             build.pid = pid
+            build.process = pid.flatMap(ProcessIdentity.of)
             try build.insert(db)
             return build.id!
         }
