@@ -22,11 +22,11 @@ extension OSTreeRepository {
     }
 
     /// A commit and its ancestors, newest first, as far as the repository
-    /// still holds them.
-    public func history(from checksum: String) throws -> [CommitInfo] {
+    /// still holds them (at most `limit` commits).
+    public func history(from checksum: String, limit: Int = .max) throws -> [CommitInfo] {
         var out: [CommitInfo] = []
         var next: String? = checksum
-        while let current = next, try hasCommit(current) {
+        while out.count < limit, let current = next, try hasCommit(current) {
             let info = try commitInfo(current)
             out.append(info)
             next = info.parent

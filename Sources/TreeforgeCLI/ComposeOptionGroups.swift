@@ -139,6 +139,11 @@ struct PublishOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The GnuPG home holding the key.", valueName: "DIR"))
     var gpgHomedir: String?
 
+    func validate() throws {
+        guard staticDeltaDepth >= 0 else { throw ValidationError("--static-delta-depth must be 0 (no deltas) or more") }
+        guard deltaMaxChunkSize > 0 else { throw ValidationError("--delta-max-chunk-size must be at least 1 MiB") }
+    }
+
     var policy: PublishPolicy {
         var policy = PublishPolicy()
         policy.deltaDepth = staticDeltaDepth

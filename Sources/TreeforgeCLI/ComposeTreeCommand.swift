@@ -67,6 +67,12 @@ struct ComposeTreeCommand: ParsableCommand {
     @OptionGroup(title: "Lockfiles") var lockfileOptions: LockfileOptions
     @OptionGroup(title: "Scriptlets") var scriptletOptions: ScriptletOptions
 
+    func validate() throws {
+        if buildId != nil && (dryRun || repositoryOptions.downloadOnly || printOnly) {
+            throw ValidationError("--build-id runs a queued build as a compose; it cannot go with --dry-run, --download-only or --print-only")
+        }
+    }
+
     func run() throws {
         try TerminalOutput.reportingErrors(progress: progress) { output in
             if printOnly { return try printTreefile() }

@@ -19,19 +19,30 @@ enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
 /// results on stdout; errors on stderr.
 struct TerminalOutput {
     let events: ComposeEventSink
-    /// stdout carries the event stream only.
-    let isJSON: Bool
+    /// The event stream on stdout, with `--progress=json`: nothing else goes there.
+    let stream: JSONLinesEvents?
+    var isJSON: Bool { stream != nil }
 
     init(progress: ProgressMode = .auto) {
         switch progress {
         case .json:
-            events = JSONLinesEvents(descriptor: STDOUT_FILENO)
-            isJSON = true
+            let stream = JSONLinesEvents(descriptor: STDOUT_FILENO)
+            events = stream
+            self.stream = stream
         case .terminal, .plain, .auto:
             let interactive = progress == .terminal || (progress == .auto && isatty(STDERR_FILENO) != 0)
             events = TerminalEvents(interactive: interactive)
-            isJSON = false
+            stream = nil
         }
+    }
+
+    /// A stream a command ended without its outcome (it failed before the
+    /// engine ran, or outside it) gets the error and the outcome, so that a
+    /// reader always sees how it ended.
+    func endStream(_ error: ComposeError?, result: ComposeResult) {
+        guard let stream, !stream.hasOutcome else { return }
+        if let error { stream.emit(.error(error)) }
+        stream.emit(.outcome(result))
     }
 
     func printSummary(_ summary: ComposeSummary) {
@@ -84,11 +95,19 @@ struct TerminalOutput {
         do {
             try body(output)
         } catch let error as ComposeError {
+            output.endStream(error, result: ComposeResult(status: .failed, exitStatus: ComposeResult.failedExitStatus))
             output.printError(error)
             throw ExitCode.failure
         } catch let cancelled as ComposeCancelled {
+            output.endStream(nil, result: ComposeResult(status: .cancelled, exitStatus: cancelled.exitStatus))
             FileHandle.standardError.write(Data("cancelled: \(cancelled.reason) during \(cancelled.stage)\n".utf8))
             throw ExitCode(cancelled.exitStatus)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            // An option that did not parse inside the command (ValidationError), say.
+            output.endStream(ComposeError(.load, "\(error)"), result: ComposeResult(status: .failed, exitStatus: ComposeResult.failedExitStatus))
+            throw error
         }
     }
 

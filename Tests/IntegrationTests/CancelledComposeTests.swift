@@ -43,6 +43,10 @@ struct CancelledComposeTests {
         #expect(!started.contains(where: ProcessTree.isAlive), "still running: \(started.filter(ProcessTree.isAlive).map(ProcessTree.commandLine))")
         #expect(LeftoverProcesses.touching(workdir).isEmpty, "\(LeftoverProcesses.touching(workdir))")
         #expect(!FileManager.default.fileExists(atPath: workdir.path), "the workdir treeforge made is removed")
+        // What the hung scriptlet printed is what the release engineer needs after a cancel: the
+        // install log keeps it, with the note of the cancel after it.
+        let log = try Command.check([Fixtures.treeforgeExecutable.path, "builds", "log", "2", "--stage", "install", "--repo", harness.repo.path])
+        #expect(log.contains("%post hanging on purpose") && log.contains("cancelled (SIGTERM) during install"), "\(log)")
     }
 
     @Test func sigtermDuringTheCommitWritesNoCommit() throws {

@@ -116,7 +116,7 @@ struct UnpublishedHeadTests {
         #expect(next.status == 3, "\(next.stderr)")
         let events = try ComposeEvents(stdout: next.stdout)
         let warnings = events.warnings
-        #expect(warnings.contains { $0.hasPrefix("reconciled: build #2:") && $0.hasSuffix("not published yet; recorded as publishing") }, "\(warnings)")
+        #expect(warnings.contains { $0.hasPrefix("reconciled: build #2:") && $0.hasSuffix("its publish unfinished; recorded as publishing") }, "\(warnings)")
         #expect(events.publishResumed.map(\.missing) == [["the summary's signature"]])
         let row = try harness.buildRow(2)
         #expect(row.status == "succeeded" && !row.publishedAt.isEmpty, "\(row)")

@@ -17,6 +17,8 @@ extension Compose {
         let opened = try repository.flatMap { try ComposeRepository(path: $0).existing() }
         let previous = try PreviousCommit.head(of: plan.treefile.ref, in: opened)
         let root = try buildRoot(plan, in: destination, previous: previous, repository: opened, runner: runner).root
+        try context.cancellation.check(.postprocess)
+        events.emit(.outcome(ComposeResult(status: .installed, ref: plan.treefile.ref, exitStatus: 0)))
         return (plan, root)
     }
 
@@ -30,7 +32,7 @@ extension Compose {
         do {
             build = try ComposeBuild.begin(treefile: request.treefileURL.path, environment: environment, policy: policy, runner: runner)
         } catch {
-            throw (error as? ComposeError) ?? ComposeError(.record, "\(error)")
+            throw reportUnrecorded(error)
         }
         do {
             let treefile = try runner.run(loader(), request.treefileURL)

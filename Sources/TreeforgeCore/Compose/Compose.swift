@@ -37,11 +37,16 @@ public final class Compose {
         let runner = StageRunner(context: context)
         switch request.mode {
         case .dryRun:
-            return try unrecorded { .planned(try plan(runner)) }
+            return try unrecorded {
+                let plan = try plan(runner)
+                try context.cancellation.check(.resolve)
+                return .planned(plan)
+            }
         case .downloadOnly:
             return try unrecorded {
                 let plan = try plan(runner)
                 _ = try runner.run(fetcher(), plan.packages)
+                try context.cancellation.check(.download)
                 return .downloaded(plan)
             }
         case .compose:
@@ -122,35 +127,51 @@ public final class Compose {
     }
 
     /// commit → publish → record. From the commit on, the build is
-    /// `publishing` until its deltas and summary are written.
+    /// `publishing` until its deltas and summary are written. A commit that
+    /// does not move the ref (`--write-commitid-to`) is not published: no
+    /// summary lists it.
     func commitAndPublish(_ root: URL, plan: ComposePlan, version: String?, inputHash: String, build: ComposeBuild) throws -> ComposeSummary {
         let repository = try build.repository.openOrCreate()
         var committer = committer(repository, version: version)
         // The commit names its build, so a crash after the ref moved can be reconciled.
         committer.extraMetadata = ["treeforge.build-id": .uint64(UInt64(build.id)), "treeforge.input-hash": .string(inputHash)]
         let committed = try build.runner.run(committer, (root, plan))
-        try build.committed(committed, inputHash: inputHash)
+        try build.committed(committed, movedRef: committer.moveRef, inputHash: inputHash)
+        if committer.moveRef {
+            var publisher = Publisher(repository: repository, policy: policy)
+            publisher.build = build.id
+            try build.published(try build.runner.run(publisher, committed.commit))
+        }
+        // After publishing: a file that cannot be written does not leave the head unpublished.
         try writeOutputs(committed, plan: plan, inputHash: inputHash, store: build.store)
-        var publisher = Publisher(repository: repository, policy: policy)
-        publisher.build = build.id
-        let deltas = try build.runner.run(publisher, committed.commit)
+        let summary = try build.succeeded(plan: plan)
         if let touch = request.outputs.touchIfChanged {
             FileManager.default.createFile(atPath: touch, contents: Data())
         }
-        return try build.succeeded(committed, deltas: deltas, plan: plan)
+        return summary
     }
 
     /// `--write-commitid-to` and `--write-composejson-to`.
     private func writeOutputs(_ committed: Committer.Result, plan: ComposePlan, inputHash: String, store: BuildStore) throws {
+        func write(_ target: String, what: String, _ body: () throws -> Void) throws {
+            do {
+                try body()
+            } catch {
+                throw ComposeError(.record, subject: target,
+                                   "cannot write the \(what) (\(error.localizedDescription)); commit \(committed.commit) was written")
+            }
+        }
         if let target = request.outputs.commitID {
-            try Data((committed.commit + "\n").utf8).write(to: URL(fileURLWithPath: target))
+            try write(target, what: "commit id") { try Data((committed.commit + "\n").utf8).write(to: URL(fileURLWithPath: target)) }
         }
         if let target = request.outputs.composeJSON {
             // The package changes from the parent's build, when treeforge recorded one.
             let parentBuild = try committed.parent.flatMap { try store.build(commit: $0) }?.id
             let diff = try parentBuild.map { BuildDiff(from: try store.packages(of: $0), to: plan.packages.packages.map(BuildPackage.init)) }
-            try ComposeJSON.write(to: URL(fileURLWithPath: target), ref: plan.treefile.ref, committed: committed, inputHash: inputHash,
-                                  packageDiff: diff)
+            try write(target, what: "compose JSON") {
+                try ComposeJSON.write(to: URL(fileURLWithPath: target), ref: plan.treefile.ref, committed: committed, inputHash: inputHash,
+                                      packageDiff: diff)
+            }
         }
     }
 
@@ -171,7 +192,7 @@ public final class Compose {
         }
     }
 
-    private func reportUnrecorded(_ error: Error) -> ComposeError {
+    func reportUnrecorded(_ error: Error) -> ComposeError {
         let failure = error as? ComposeError ?? ComposeError(.record, "\(error)")
         events.emit(.error(failure))
         events.emit(.outcome(ComposeResult(status: .failed, exitStatus: ComposeResult.failedExitStatus)))

@@ -16,6 +16,10 @@ final class ComposeBuild {
     private var refLock: RepositoryLock?
     /// The scratch folder, once made.
     private(set) var workdir: URL?
+    /// The commit, once written, and whether the ref moved to it.
+    private(set) var commit: (result: Committer.Result, movedRef: Bool)?
+    /// When its deltas and summary were written.
+    private var publishedAt: Date?
 
     var events: ComposeEventSink { runner.events }
     var cancellation: Cancellation { runner.context.cancellation }
@@ -51,8 +55,7 @@ final class ComposeBuild {
     static func reconcile(_ store: BuildStore, repository: ComposeRepository, policy: PublishPolicy, events: ComposeEventSink) {
         do {
             let opened = try repository.existing()
-            let reconciler = BuildReconciler(store: store, repository: opened,
-                                             publication: opened.map { Publication(repository: $0, policy: policy) })
+            let reconciler = BuildReconciler(store: store, repository: opened)
             for change in try reconciler.reconcile() {
                 events.warning("reconciled: \(change)")
             }
@@ -133,11 +136,14 @@ final class ComposeBuild {
         return UnchangedSummary(buildID: id, ref: ref, commit: head, inputHash: inputHash)
     }
 
-    /// The ref has moved (or the commit is written, with `--write-commitid-to`):
-    /// from here the build is `publishing` until its deltas and summary are.
-    func committed(_ result: Committer.Result, inputHash: String) throws {
+    /// The commit is written: kept here first (what the outcome reports must
+    /// not depend on the database write that follows), then recorded. When
+    /// the ref moved, the build is `publishing` until its deltas and summary
+    /// are written.
+    func committed(_ result: Committer.Result, movedRef: Bool, inputHash: String) throws {
+        commit = (result, movedRef)
         try store.update(id) {
-            $0.status = .publishing
+            if movedRef { $0.status = .publishing }
             $0.commit = result.commit
             $0.parent = result.parent
             $0.version = result.version
@@ -145,16 +151,25 @@ final class ComposeBuild {
         }
     }
 
-    func succeeded(_ result: Committer.Result, deltas: [Publisher.PublishedDelta], plan: ComposePlan) throws -> ComposeSummary {
+    /// The commit's deltas and summary are written (nil: the ref was not
+    /// moved, so nothing was published).
+    func published(_ deltas: [Publisher.PublishedDelta]) throws {
+        publishedAt = Date()
         try store.recordDeltas(id, deltas)
-        try runner.timed(.record) {
+    }
+
+    func succeeded(plan: ComposePlan) throws -> ComposeSummary {
+        guard let (result, _) = commit else { throw ComposeError(.record, "no commit to record") }
+        // The record is the last step: a signal that arrives once the commit
+        // is published is too late to cancel anything.
+        try runner.timed(.record, cancellable: false) {
             let seconds = runner.secondsByStage
             let stageInputs = runner.stageIDs
-            let now = Date()
+            let (now, publishedAt) = (Date(), publishedAt)
             try store.update(id) {
                 $0.status = .succeeded
                 $0.finishedAt = now
-                $0.publishedAt = now
+                $0.publishedAt = publishedAt
                 $0.stageSeconds = seconds
                 $0.stageInputs = stageInputs
                 $0.pid = nil
@@ -169,6 +184,12 @@ final class ComposeBuild {
                               version: result.version, packages: plan.packages, timings: runner.timings)
     }
 
+    /// The commit on the ref, not yet published: what a failure or cancel leaves.
+    private var unpublishedHead: Committer.Result? {
+        guard let (result, movedRef) = commit, movedRef, publishedAt == nil else { return nil }
+        return result
+    }
+
     /// A cancelled compose: recorded `cancelled` (or, when its commit is
     /// already on the ref, left `publishing` for the next compose to
     /// finish), its scratch folder removed. nil when `error` is not a cancel.
@@ -176,56 +197,54 @@ final class ComposeBuild {
         guard error is ComposeCancelled || cancellation.isCancelled else { return nil }
         let stage = (error as? ComposeCancelled)?.stage ?? (error as? ComposeError)?.stage ?? .record
         let reason = cancellation.reason ?? "cancelled"
-        let build = try? store.build(id)
-        let committed = build?.status == .publishing ? build?.commit : nil
-        let note = committed.map { "cancelled (\(reason)) while publishing \($0): the next compose of \(ref ?? "the ref") or `treeforge publish` finishes it" }
+        let head = unpublishedHead
+        let note = head.map { "cancelled (\(reason)) while publishing \($0.commit): the next compose of \(ref ?? "the ref") or `treeforge publish` finishes it" }
             ?? "cancelled (\(reason)) during \(stage); nothing was committed"
-        saveLogs()
-        try? store.setLog(id, stage: stage, text: note)
-        let seconds = runner.secondsByStage
-        let stageInputs = runner.stageIDs
-        try? store.update(id) {
-            if committed == nil { $0.status = .cancelled }
-            $0.finishedAt = Date()
-            $0.failedStage = stage.rawValue
-            $0.error = note
-            $0.stageSeconds = seconds
-            $0.stageInputs = stageInputs
-            $0.pid = nil
-        }
-        releaseRef()
-        removeWorkdir()
-        let result = ComposeResult(status: .cancelled, build: id, ref: ref, commit: committed, version: build?.version,
-                                   parent: build?.parent, exitStatus: cancellation.cancelled(in: stage).exitStatus)
+        finish(head == nil ? .cancelled : .publishing, stage: stage, message: note, logLine: note, postprocessLog: stage == .postprocess)
+        let result = ComposeResult(status: .cancelled, build: id, ref: ref, commit: head?.commit, version: head?.version,
+                                   parent: head?.parent, exitStatus: cancellation.cancelled(in: stage).exitStatus)
+        // The outcome before the folder goes: removing a large root takes
+        // seconds, in which a second signal would otherwise lose the outcome.
         events.emit(.outcome(result))
+        removeWorkdir()
         return .cancelled(result, stage: stage)
     }
 
     /// Records a failure — the stage, the error, the logs — and returns the
-    /// error to throw. A failure after the ref moved leaves the build
-    /// `publishing`: its commit is on the ref, unpublished.
+    /// error to throw. A failure after the ref moved and before its publish
+    /// finished leaves the build `publishing`: its commit is on the ref.
     func failed(_ error: Error) -> ComposeError {
         let failure = error as? ComposeError ?? ComposeError(.record, "\(error)")
-        saveLogs(postprocess: failure.stage == .postprocess)
-        try? store.setLog(id, stage: failure.stage, text: "error: \(failure)")
+        let head = unpublishedHead
+        finish(head == nil ? .failed : .publishing, stage: failure.stage, message: failure.description,
+               logLine: "error: \(failure)", postprocessLog: failure.stage == .postprocess)
+        events.emit(.error(failure))
+        let written = commit?.result
+        events.emit(.outcome(ComposeResult(status: .failed, build: id, ref: ref, commit: written?.commit, version: written?.version,
+                                           parent: written?.parent, exitStatus: ComposeResult.failedExitStatus)))
+        return failure
+    }
+
+    /// Ends the row of a compose that did not succeed: its logs (the note
+    /// added, never replacing what librpm and the scriptlets wrote), status,
+    /// stage, message, timings; then the ref is released.
+    private func finish(_ status: BuildRecord.Status, stage: Stage, message: String, logLine: String, postprocessLog: Bool) {
+        saveLogs(postprocess: postprocessLog)
+        try? store.appendLog(id, stage: stage, text: logLine)
         let seconds = runner.secondsByStage
         let stageInputs = runner.stageIDs
-        let publishing = (try? store.build(id))?.status == .publishing
+        let publishedAt = publishedAt
         try? store.update(id) {
-            if !publishing { $0.status = .failed }
+            $0.status = status
             $0.finishedAt = Date()
-            $0.failedStage = failure.stage.rawValue
-            $0.error = failure.description
+            $0.publishedAt = publishedAt
+            $0.failedStage = stage.rawValue
+            $0.error = message
             $0.stageSeconds = seconds
             $0.stageInputs = stageInputs
             $0.pid = nil
         }
         releaseRef()
-        events.emit(.error(failure))
-        let build = try? store.build(id)
-        events.emit(.outcome(ComposeResult(status: .failed, build: id, ref: ref, commit: build?.commit, version: build?.version,
-                                           parent: build?.parent, exitStatus: ComposeResult.failedExitStatus)))
-        return failure
     }
 
     // MARK: Scratch space and logs

@@ -188,11 +188,16 @@ public final class JSONLinesEvents: ComposeEventSink, @unchecked Sendable {
     private let lock = NSLock()
     private var seq = 0
     private var readerGone = false
+    private var ended = false
 
     public init(descriptor: Int32 = STDOUT_FILENO) { self.descriptor = descriptor }
 
+    /// Whether the stream has its `outcome` line (the last one).
+    public var hasOutcome: Bool { lock.withLock { ended } }
+
     public func emit(_ event: ComposeEvent) {
         lock.withLock {
+            if case .outcome = event { ended = true }
             guard !readerGone, var data = try? encoder.encode(ComposeEventLine(seq: seq, event: event)) else { return }
             seq += 1
             data.append(0x0a)

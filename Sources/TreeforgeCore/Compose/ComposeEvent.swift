@@ -40,6 +40,10 @@ public struct ComposeResult: Codable, Sendable, Equatable {
         case planned
         /// `--download-only`: the cache holds every package.
         case downloaded
+        /// `compose install`: the root is installed and postprocessed, nothing committed.
+        case installed
+        /// `treeforge publish`: every head it looked at is published.
+        case published
     }
 
     public var status: Status
@@ -62,9 +66,10 @@ public struct ComposeResult: Codable, Sendable, Equatable {
         self.exitStatus = exitStatus
     }
 
-    /// Exit statuses of `compose tree`: 0 committed (or planned,
-    /// downloaded), 1 failed, 3 unchanged, 128 + the signal when cancelled
-    /// by one (130 SIGINT, 143 SIGTERM), 4 when cancelled otherwise.
+    /// Exit statuses of `compose tree` (and the other commands): 0
+    /// committed (or planned, downloaded, installed, published), 1 failed,
+    /// 3 unchanged, 128 + the signal when cancelled by one (130 SIGINT, 143
+    /// SIGTERM), 4 when cancelled otherwise.
     public static let failedExitStatus: Int32 = 1
     public static let unchangedExitStatus: Int32 = 3
     public static let cancelledExitStatus: Int32 = 4

@@ -31,8 +31,9 @@ final class StageRunner {
 
     /// Runs a step that is not a pipeline stage of its own (the ref lock,
     /// the record) with the same reporting and timing.
-    func timed<T>(_ stage: Stage, id: () -> String? = { nil }, _ body: () throws -> T) throws -> T {
-        try context.cancellation.check(stage)
+    /// `cancellable: false` for a step that must run once started (the record).
+    func timed<T>(_ stage: Stage, id: () -> String? = { nil }, cancellable: Bool = true, _ body: () throws -> T) throws -> T {
+        if cancellable { try context.cancellation.check(stage) }
         context.faults.starting(stage, cancellation: context.cancellation)
         events.emit(.stageStarted(stage))
         let start = Date()

@@ -35,7 +35,9 @@ public struct Publisher: ComposeStage {
     /// The deltas the policy wants for `commit`: from each of its previous
     /// `deltaDepth` commits still in the repository, and from nothing.
     func deltaSources(for commit: String) throws -> [String?] {
-        var sources: [String?] = try repository.history(from: commit).dropFirst().prefix(policy.deltaDepth).map(\.checksum)
+        let depth = max(0, policy.deltaDepth)
+        // Only as far back as the deltas go: a ref's history can be long.
+        var sources: [String?] = try repository.history(from: commit, limit: depth + 1).dropFirst().map(\.checksum)
         if policy.wantsFromScratch(repository) { sources.append(nil) }
         return sources
     }

@@ -36,14 +36,15 @@ public struct RepositoryPublisher {
         var report = Report()
         let context = StageContext(events: events, cancellation: cancellation)
         for ref in refs {
-            guard let head = try? repository.resolve(ref: ref) else {
-                throw ComposeError(.publish, subject: "ref \(ref)", "no such ref in \(repo.path)")
-            }
             let lock = RepositoryLock.ref(ref, in: repo)
             try lock.acquire(as: .init(build: nil), wait: waitForRef, stage: .lock, cancellation: cancellation) { holder in
                 events.emit(.waiting(ref: ref, holder: holder?.description ?? "another process"))
             }
             defer { lock.release() }
+            // Read holding the lock: a compose it waited for may have moved the ref.
+            guard let head = try? repository.resolve(ref: ref) else {
+                throw ComposeError(.publish, subject: "ref \(ref)", "no such ref in \(repo.path)")
+            }
             let pending = PendingPublication(store: store, repository: repository, policy: policy)
             if let done = try pending.complete(ref: ref, publisher: "treeforge publish", build: nil, context: context) {
                 report.published.append((ref, done.commit, done.owner, done.missing))
@@ -51,6 +52,7 @@ public struct RepositoryPublisher {
                 report.alreadyPublished.append((ref, head))
             }
         }
+        events.emit(.outcome(ComposeResult(status: .published, ref: ref, exitStatus: 0)))
         return report
     }
 }

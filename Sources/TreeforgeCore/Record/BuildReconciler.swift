@@ -6,19 +6,22 @@ import LibOSTree
 ///
 /// - A build left `running` or `publishing` by a process that no longer
 ///   exists, whose commit is the ref's head (the commit names its build in
-///   `treeforge.build-id`), is `succeeded` when that head is published and
-///   `publishing` (pending, no process) when not; otherwise it is
-///   `interrupted`.
+///   `treeforge.build-id`), is `publishing`: its publish did not finish, or
+///   not as far as its record. The reconciler never calls it `succeeded` —
+///   it runs for any ref, without that ref's lock, and under whatever
+///   policy the current process has — and leaves finishing it to the next
+///   compose of the ref or `treeforge publish` (`PendingPublication`),
+///   which holds the lock and records it `succeeded`. Any other dead build
+///   is `interrupted`.
 /// - A ref whose head commit no build recorded gets a build row made from
-///   the commit's own metadata (trigger `reconciled`), `publishing` when the
-///   head is not published.
+///   the commit's own metadata (trigger `reconciled`): `succeeded` when the
+///   summary lists it (someone published it), else `publishing`.
 ///
-/// Without a `publication` check (no policy known) no head counts as
-/// published, so nothing is ever recorded `succeeded` unpublished.
+/// Every change is conditional on the row being as it was read: a compose
+/// in another process may settle it in between.
 struct BuildReconciler {
     let store: BuildStore
     let repository: OSTreeRepository?
-    var publication: Publication?
 
     /// What was changed, one line each.
     @discardableResult
@@ -26,6 +29,7 @@ struct BuildReconciler {
         var changes: [String] = []
         for build in try store.builds(status: .running) + store.builds(status: .publishing) {
             guard let id = build.id, !ProcessIdentity.isAlive(pid: build.pid, identity: build.process) else { continue }
+            let unchanged: @Sendable (BuildRecord) -> Bool = { [status = build.status, pid = build.pid] in $0.status == status && $0.pid == pid }
             if let folder = build.scratchFolder {
                 Self.removeScratchFolder(folder)
                 try store.update(id) { $0.scratchFolder = nil }
@@ -33,33 +37,35 @@ struct BuildReconciler {
             }
             if let ref = build.ref, let head = try? repository?.resolve(ref: ref),
                let info = try? repository?.commitInfo(head), info.metadata["treeforge.build-id"] == .uint64(UInt64(id)) {
-                let published = try isPublished(ref: ref, head: head)
-                try store.update(id) {
-                    $0.status = published ? .succeeded : .publishing
+                // Already settled as pending by an earlier reconcile: nothing to say again.
+                if build.status == .publishing, build.pid == nil, build.commit == head { continue }
+                let changed = try store.update(id, if: unchanged) {
+                    $0.status = .publishing
                     $0.commit = head
                     $0.parent = info.parent
                     $0.version = info.metadata["version"]?.string
                     $0.finishedAt = $0.finishedAt ?? info.timestamp
-                    if published { $0.publishedAt = $0.publishedAt ?? now }
                     $0.pid = nil
                 }
-                changes.append(published ? "build #\(id): its commit \(head) is on \(ref) and published; recorded as succeeded"
-                               : "build #\(id): its commit \(head) is on \(ref) but not published yet; recorded as publishing")
+                if changed {
+                    changes.append("build #\(id): its commit \(head) is on \(ref), its publish unfinished; recorded as publishing")
+                }
             } else {
                 let pid = build.pid.map { " (pid \($0))" } ?? ""
                 let error = build.status == .publishing && build.commit != nil
                     ? "its commit \(build.commit!) was never published: \(build.ref ?? "the ref") moved on before it was"
                     : "the compose process\(pid) ended before finishing; nothing was committed"
-                try store.update(id) {
+                let changed = try store.update(id, if: unchanged) {
                     $0.status = .interrupted
                     $0.finishedAt = now
                     $0.error = error
                     $0.pid = nil
                 }
-                changes.append("build #\(id) was interrupted")
+                if changed { changes.append("build #\(id) was interrupted") }
             }
         }
         guard let repository else { return changes }
+        let summary = (try? repository.summaryRefs()) ?? nil
         for ref in try store.refs() {
             guard let head = try? repository.resolve(ref: ref), try store.build(commit: head) == nil,
                   let info = try? repository.commitInfo(head) else { continue }
@@ -69,8 +75,8 @@ struct BuildReconciler {
                build.ref == ref, !build.status.isFinished {
                 continue
             }
-            let published = try isPublished(ref: ref, head: head)
-            var build = BuildRecord(treefilePath: "", status: published ? .succeeded : .publishing, startedAt: info.timestamp)
+            let listed = summary?[ref] == head
+            var build = BuildRecord(treefilePath: "", status: listed ? .succeeded : .publishing, startedAt: info.timestamp)
             build.trigger = "reconciled"
             build.ref = ref
             build.commit = head
@@ -80,16 +86,11 @@ struct BuildReconciler {
             build.treefileSHA256 = info.metadata["treeforge.treefile-sha256"]?.string
             if case .strings(let nevras) = info.metadata["treeforge.packages"] { build.packages = nevras }
             build.finishedAt = info.timestamp
-            if published { build.publishedAt = now }
+            if listed { build.publishedAt = now }
             let id = try store.insert(build)
             changes.append("build #\(id): recorded \(head), found on \(ref) without a build")
         }
         return changes
-    }
-
-    private func isPublished(ref: String, head: String) throws -> Bool {
-        guard let publication else { return false }
-        return try publication.missing(ref: ref, head: head).isEmpty
     }
 
     /// Removes a dead compose's scratch folder: only one treeforge made.

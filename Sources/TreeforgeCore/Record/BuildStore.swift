@@ -88,10 +88,20 @@ public final class BuildStore: Sendable {
     }
 
     public func update(_ id: Int64, _ change: @escaping @Sendable (inout BuildRecord) -> Void) throws {
+        try update(id, if: { _ in true }, change)
+    }
+
+    /// Changes the build only if it still is as `expected` says, in one
+    /// transaction: a compose in another process may have settled it since
+    /// it was read. Returns whether it changed.
+    @discardableResult
+    public func update(_ id: Int64, if expected: @escaping @Sendable (BuildRecord) -> Bool,
+                       _ change: @escaping @Sendable (inout BuildRecord) -> Void) throws -> Bool {
         try writer.write { db in
-            guard var build = try BuildRecord.fetchOne(db, key: id) else { return }
+            guard var build = try BuildRecord.fetchOne(db, key: id), expected(build) else { return false }
             change(&build)
             try build.update(db)
+            return true
         }
     }
 
@@ -169,9 +179,13 @@ public final class BuildStore: Sendable {
         }
     }
 
+    /// Records the build's static deltas; one already recorded (a publish
+    /// finished again) is replaced, not repeated.
     public func recordDeltas(_ id: Int64, _ deltas: [Publisher.PublishedDelta]) throws {
         try writer.write { db in
             for delta in deltas {
+                try db.execute(sql: "DELETE FROM buildDelta WHERE buildId = ? AND toCommit = ? AND fromCommit IS ?",
+                               arguments: [id, delta.to, delta.from])
                 try db.execute(sql: "INSERT INTO buildDelta (buildId, fromCommit, toCommit, size, parts) VALUES (?, ?, ?, ?, ?)",
                                arguments: [id, delta.from, delta.to, Int64(delta.size), delta.parts])
             }
