@@ -64,6 +64,15 @@ struct BuildReconciler {
                 if changed { changes.append("build #\(id) was interrupted") }
             }
         }
+        // A compose that ended before removing its root (a second signal
+        // during the removal): gone now, unless it failed (kept for inspection).
+        for build in try store.buildsWithScratchFolders() where build.status.isFinished && build.status != .failed {
+            guard let id = build.id, let folder = build.scratchFolder,
+                  !ProcessIdentity.isAlive(pid: build.pid, identity: build.process) else { continue }
+            Self.removeScratchFolder(folder)
+            try store.update(id) { $0.scratchFolder = nil }
+            changes.append("build #\(id): removed its scratch folder \(folder)")
+        }
         guard let repository else { return changes }
         let summary = (try? repository.summaryRefs()) ?? nil
         for ref in try store.refs() {

@@ -215,6 +215,11 @@ public final class BuildStore: Sendable {
         }
     }
 
+    /// The builds that still name a scratch folder.
+    public func buildsWithScratchFolders() throws -> [BuildRecord] {
+        try writer.read { try BuildRecord.filter(Column("scratchFolder") != nil).fetchAll($0) }
+    }
+
     /// Every ref a build was recorded for.
     public func refs() throws -> [String] {
         try writer.read { try String.fetchAll($0, sql: "SELECT DISTINCT ref FROM build WHERE ref IS NOT NULL ORDER BY ref") }
