@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         // Treefiles are YAML (and JSON, which YAML 1.2 reads with line numbers).
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The compose server: HTTP (Hummingbird 2), run with its job runner and
+        // scheduler as one ServiceGroup that shuts down gracefully on SIGTERM.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // MARK: C libraries (found through pkg-config)
@@ -45,11 +49,23 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]),
 
-        // MARK: The command line (a thin shell over TreeforgeCore)
+        // MARK: The compose server (`treeforge serve`): queue, job runner, scheduler, JSON API, /repo/
+        .target(
+            name: "TreeforgeServer",
+            dependencies: [
+                "TreeforgeCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
+
+        // MARK: The command line (a thin shell over TreeforgeCore and TreeforgeServer)
         .executableTarget(
             name: "TreeforgeCLI",
             dependencies: [
                 "TreeforgeCore",
+                "TreeforgeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -74,5 +90,10 @@ let package = Package(
         // Composes real fixtures end to end; needs root (librpm chroots) and
         // the treeforge executable (the rpm transaction runs in a child process).
         .testTarget(name: "IntegrationTests", dependencies: ["TreeforgeCore", "TestSupport", "TreeforgeCLI"]),
+        // The server over a real loopback socket, driving real compose children.
+        .testTarget(name: "ServerTests", dependencies: [
+            "TreeforgeServer", "TestSupport", "TreeforgeCLI",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ]
 )

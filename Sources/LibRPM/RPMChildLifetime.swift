@@ -35,3 +35,15 @@ public enum RPMChildLifetime {
         return true
     }
 }
+
+/// `PR_SET_PDEATHSIG` for treeforge's other child processes (a compose the
+/// server started): the kernel sends `signal` when the parent dies. It lives
+/// beside the rpm child's lifetime because the only shim for the variadic
+/// `prctl` is this module's.
+public enum ParentDeathSignal {
+    /// Returns false when `parent` is already gone: the request came too late to fire.
+    public static func request(_ signal: Int32, parent: pid_t) -> Bool {
+        _ = crpm_set_parent_death_signal(signal)
+        return getppid() == parent
+    }
+}

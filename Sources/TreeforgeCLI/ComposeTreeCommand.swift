@@ -43,6 +43,10 @@ struct ComposeTreeCommand: ParsableCommand {
     @Flag(help: "Fail at once, naming the holder, when another compose holds the ref (default: wait for it).")
     var noWait = false
 
+    /// The server's pid: a compose it started dies with it (SIGKILL), and its
+    /// build is then reconciled `interrupted`, never left `running`.
+    @Option(help: .hidden) var parent: Int32?
+
     @Option(help: ArgumentHelp("Touch this file when a new commit is made.", valueName: "FILE"))
     var touchIfChanged: String?
 
@@ -74,6 +78,9 @@ struct ComposeTreeCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let parent, !ComposeChildLifetime.dieWith(parent: parent) {
+            throw ValidationError("--parent \(parent): that process is gone")
+        }
         try TerminalOutput.reportingErrors(progress: progress) { output in
             if printOnly { return try printTreefile() }
             var request = ComposeRequest(treefile: treefile)
