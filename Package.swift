@@ -22,6 +22,10 @@ let package = Package(
         // scheduler as one ServiceGroup that shuts down gracefully on SIGTERM.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        // Already under Hummingbird; named because the server logs and reads channel addresses itself.
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // MARK: C libraries (found through pkg-config)
@@ -56,6 +60,9 @@ let package = Package(
                 "TreeforgeCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]),
@@ -67,6 +74,7 @@ let package = Package(
                 "TreeforgeCore",
                 "TreeforgeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // MARK: Fuzzing
@@ -91,9 +99,9 @@ let package = Package(
         // the treeforge executable (the rpm transaction runs in a child process).
         .testTarget(name: "IntegrationTests", dependencies: ["TreeforgeCore", "TestSupport", "TreeforgeCLI"]),
         // The server over a real loopback socket, driving real compose children.
+        // The tests run `treeforge serve` itself and talk to it as clients do.
         .testTarget(name: "ServerTests", dependencies: [
-            "TreeforgeServer", "TestSupport", "TreeforgeCLI",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "TreeforgeServer", "TestSupport", "TreeforgeCLI", .product(name: "Logging", package: "swift-log"),
         ]),
     ]
 )

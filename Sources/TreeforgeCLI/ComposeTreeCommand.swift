@@ -45,7 +45,7 @@ struct ComposeTreeCommand: ParsableCommand {
 
     /// The server's pid: a compose it started dies with it (SIGKILL), and its
     /// build is then reconciled `interrupted`, never left `running`.
-    @Option(help: .hidden) var parent: Int32?
+    @Option(help: .hidden) var serverPid: Int32?
 
     @Option(help: ArgumentHelp("Touch this file when a new commit is made.", valueName: "FILE"))
     var touchIfChanged: String?
@@ -78,8 +78,8 @@ struct ComposeTreeCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let parent, !ComposeChildLifetime.dieWith(parent: parent) {
-            throw ValidationError("--parent \(parent): that process is gone")
+        if let serverPid, !ComposeChildLifetime.dieWith(parent: serverPid) {
+            throw ValidationError("--server-pid \(serverPid): that process is gone")
         }
         try TerminalOutput.reportingErrors(progress: progress) { output in
             if printOnly { return try printTreefile() }

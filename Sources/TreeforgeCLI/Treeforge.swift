@@ -1,11 +1,12 @@
 import ArgumentParser
 
 @main
-struct Treeforge: ParsableCommand {
+struct Treeforge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "treeforge",
         abstract: "Compose OSTree-based operating system trees from rpm-ostree treefiles.",
-        subcommands: [ComposeCommand.self, BuildsCommand.self, PublishCommand.self, PruneCommand.self, InternalCommand.self])
+        subcommands: [ComposeCommand.self, BuildsCommand.self, PublishCommand.self, PruneCommand.self, ServeCommand.self,
+                      InternalCommand.self])
 }
 
 struct ComposeCommand: ParsableCommand {

@@ -40,7 +40,7 @@ final class ComposeBuild {
                       runner: StageRunner) throws -> ComposeBuild {
         let store = try BuildStore(repoPath: environment.repo)
         let repository = ComposeRepository(path: environment.repo)
-        reconcile(store, repository: repository, policy: policy, events: runner.events)
+        reconcile(store, repository: repository, events: runner.events)
         let id: Int64
         if let adopted = environment.buildID {
             try store.adopt(adopted)
@@ -52,7 +52,7 @@ final class ComposeBuild {
     }
 
     /// Crash recovery first: the database must agree with the repository.
-    static func reconcile(_ store: BuildStore, repository: ComposeRepository, policy: PublishPolicy, events: ComposeEventSink) {
+    static func reconcile(_ store: BuildStore, repository: ComposeRepository, events: ComposeEventSink) {
         do {
             let opened = try repository.existing()
             let reconciler = BuildReconciler(store: store, repository: opened)

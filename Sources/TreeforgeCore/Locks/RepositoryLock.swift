@@ -54,6 +54,28 @@ public final class RepositoryLock {
         RepositoryLock(file: folder(in: repo).appendingPathComponent("summary.lock"), subject: "the summary of \(repo.path)")
     }
 
+    /// The lock the compose server (`treeforge serve`) holds for as long as
+    /// it runs: one server per repository.
+    public static func server(in repo: URL) -> RepositoryLock {
+        RepositoryLock(file: folder(in: repo).appendingPathComponent("server.lock"), subject: "the compose server of \(repo.path)")
+    }
+
+    /// Takes the lock if it is free; otherwise says who holds it (nil when
+    /// the holder's note is gone) and takes nothing.
+    public func acquireIfFree(as holder: Holder, stage: Stage) throws -> (acquired: Bool, holder: Holder?) {
+        do {
+            try acquire(as: holder, wait: false, stage: stage)
+            return (true, nil)
+        } catch let error as ComposeError {
+            let fd = open(file.path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw error }
+            defer { close(fd) }
+            // Busy, not broken: a lock that cannot be opened or locked is the error itself.
+            guard flock(fd, LOCK_SH | LOCK_NB) != 0, errno == EWOULDBLOCK else { throw error }
+            return (false, Self.holder(fd))
+        }
+    }
+
     /// Takes the lock. When another holds it: with `wait`, tells `waiting`
     /// who (once) and waits until it is free or `cancellation` fires; without,
     /// throws at once naming the holder.

@@ -26,7 +26,7 @@ public struct RepositoryPublisher {
             throw ComposeError(.publish, subject: repo.path, "no OSTree repository here")
         }
         let store = try BuildStore(repoPath: repo)
-        ComposeBuild.reconcile(store, repository: handle, policy: policy, events: events)
+        ComposeBuild.reconcile(store, repository: handle, events: events)
         let refs: [String]
         do {
             refs = try ref.map { [$0] } ?? repository.refs().keys.sorted()

@@ -108,3 +108,14 @@ struct BuildReconciler {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
+
+/// Crash recovery as a service of its own, for the compose server: settles
+/// the builds of composes that died (see `BuildReconciler`) without
+/// composing. Blocks (SQLite, libostree): not for the cooperative pool.
+public enum RepositoryReconciliation {
+    /// What was changed, one line each.
+    @discardableResult
+    public static func run(store: BuildStore, repo: URL) throws -> [String] {
+        try BuildReconciler(store: store, repository: try ComposeRepository(path: repo).existing()).reconcile()
+    }
+}

@@ -82,6 +82,63 @@ extension BuildStore {
                 UPDATE build SET publishedAt = finishedAt WHERE status = 'succeeded';
                 """)
         }
+        // The compose server's tables (`treeforge serve`), in the same
+        // database as the builds they queue: one file, one transaction for a
+        // submission and its build row.
+        migrator.registerMigration("v5: server queue, events, schedules, audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE job (
+                    buildId INTEGER PRIMARY KEY REFERENCES build(id) ON DELETE CASCADE,
+                    treefileName TEXT NOT NULL,
+                    request TEXT NOT NULL,
+                    idempotencyKey TEXT UNIQUE,
+                    submittedBy TEXT NOT NULL,
+                    submittedAt DATETIME NOT NULL,
+                    startedAt DATETIME,
+                    heartbeatAt DATETIME,
+                    cancelRequestedAt DATETIME,
+                    requeueAtStart INTEGER NOT NULL DEFAULT 0,
+                    requeuedAs INTEGER,
+                    childOutput TEXT
+                );
+                CREATE INDEX job_requeue ON job(requeueAtStart);
+                CREATE TABLE buildEvent (
+                    buildId INTEGER NOT NULL REFERENCES build(id) ON DELETE CASCADE,
+                    seq INTEGER NOT NULL,
+                    type TEXT NOT NULL,
+                    line TEXT NOT NULL,
+                    PRIMARY KEY (buildId, seq)
+                );
+                CREATE TABLE schedule (
+                    name TEXT PRIMARY KEY,
+                    treefileName TEXT NOT NULL,
+                    cron TEXT NOT NULL,
+                    timeZone TEXT NOT NULL DEFAULT 'UTC',
+                    composeUnchanged INTEGER NOT NULL DEFAULT 0,
+                    missedRuns TEXT NOT NULL DEFAULT 'run-once',
+                    paused INTEGER NOT NULL DEFAULT 0,
+                    origin TEXT NOT NULL DEFAULT 'api',
+                    nextRunAt DATETIME,
+                    lastRunAt DATETIME,
+                    lastBuildId INTEGER,
+                    createdAt DATETIME NOT NULL,
+                    updatedAt DATETIME NOT NULL
+                );
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    time DATETIME NOT NULL,
+                    token TEXT,
+                    action TEXT NOT NULL,
+                    target TEXT,
+                    result TEXT NOT NULL,
+                    detail TEXT
+                );
+                CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
+        }
         return migrator
     }
 }

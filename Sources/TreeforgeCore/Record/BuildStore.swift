@@ -9,6 +9,10 @@ import GRDB
 public final class BuildStore: Sendable {
     let writer: any DatabaseWriter
 
+    /// The database itself, for the compose server's store (its tables live
+    /// in the same file, migrated by the same migrator).
+    public var database: any DatabaseWriter { writer }
+
     /// Opens (creating when missing) the database for a repository.
     public convenience init(repoPath: URL) throws {
         let path = Self.databasePath(forRepo: repoPath)
@@ -170,7 +174,7 @@ public final class BuildStore: Sendable {
     public func pruneDetails(of ids: [Int64], at date: Date = Date()) throws {
         guard !ids.isEmpty else { return }
         try writer.write { db in
-            for table in ["buildPackage", "buildRepo", "buildDelta", "buildLog"] {
+            for table in ["buildPackage", "buildRepo", "buildDelta", "buildLog", "buildEvent"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE buildId IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
                                arguments: StatementArguments(ids))
             }

@@ -48,3 +48,9 @@ public enum InputHash {
         return Checksum.sha256.hex(of: content)
     }
 }
+
+/// SHA-256 of bytes, as lowercase hex, for modules that hash without libsolv
+/// at hand (the server's token hashes).
+public enum SHA256Digest {
+    public static func hex(_ data: Data) -> String { Checksum.sha256.hex(of: data) }
+}

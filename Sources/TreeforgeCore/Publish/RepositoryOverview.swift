@@ -1,0 +1,71 @@
+import Foundation
+import LibOSTree
+
+/// What a repository offers its clients, ref by ref: the head, its version,
+/// whether the summary mirrors read lists it, and the static deltas that
+/// lead to it. For the compose server's `/api/v1/refs` and health checks.
+/// Blocks (libostree, file IO): not for Swift's cooperative pool.
+public struct RepositoryOverview: Sendable, Equatable {
+    public struct Ref: Sendable, Equatable, Codable {
+        public var ref: String
+        public var head: String
+        public var version: String?
+        public var timestamp: Date?
+        /// The summary lists the ref at this head.
+        public var published: Bool
+        /// Static deltas to the head, `FROM-TO` (`TO` alone: from scratch), as
+        /// `ostree static-delta list` names them.
+        public var deltas: [String]
+    }
+
+    public var refs: [Ref]
+    /// When the summary was last written; nil when there is none.
+    public var summaryWrittenAt: Date?
+    public var summarySigned: Bool
+
+    /// The overview of `repo`; an empty one when it holds no repository yet.
+    public static func read(repo: URL) throws -> RepositoryOverview {
+        guard let repository = try ComposeRepository(path: repo).existing() else {
+            return RepositoryOverview(refs: [], summaryWrittenAt: nil, summarySigned: false)
+        }
+        do {
+            let listed = try repository.summaryRefs() ?? [:]
+            let deltas = Self.staticDeltas(in: repo)
+            let refs = try repository.refs().sorted { $0.key < $1.key }.map { ref, head in
+                let info = try? repository.commitInfo(head)
+                return Ref(ref: ref, head: head, version: info?.metadata["version"]?.string, timestamp: info?.timestamp,
+                           published: listed[ref] == head, deltas: deltas.filter { $0 == head || $0.hasSuffix("-" + head) })
+            }
+            let summary = try? FileManager.default.attributesOfItem(atPath: repo.appendingPathComponent("summary").path)
+            return RepositoryOverview(refs: refs, summaryWrittenAt: summary?[.modificationDate] as? Date,
+                                      summarySigned: repository.summaryIsSigned)
+        } catch let error as OSTreeError {
+            throw ComposeError(.publish, subject: repo.path, "cannot read the repository's refs: \(error)")
+        }
+    }
+
+    /// Every complete static delta, `FROM-TO` or `TO`, as full checksums.
+    /// On disk a delta is `deltas/XX/REST/superblock`, each checksum in
+    /// OSTree's modified base64 (`+` → `_`, no padding), joined by `-`.
+    static func staticDeltas(in repo: URL) -> [String] {
+        let folder = repo.appendingPathComponent("deltas")
+        let files = FileManager.default
+        var names: [String] = []
+        for prefix in (try? files.contentsOfDirectory(atPath: folder.path)) ?? [] {
+            for rest in (try? files.contentsOfDirectory(atPath: folder.appendingPathComponent(prefix).path)) ?? [] {
+                guard files.fileExists(atPath: folder.appendingPathComponent("\(prefix)/\(rest)/superblock").path) else { continue }
+                let parts = (prefix + rest).split(separator: "-", omittingEmptySubsequences: false).map(Self.hexChecksum)
+                guard parts.allSatisfy({ $0 != nil }) else { continue }
+                names.append(parts.compactMap { $0 }.joined(separator: "-"))
+            }
+        }
+        return names.sorted()
+    }
+
+    private static func hexChecksum(_ modifiedBase64: Substring) -> String? {
+        var text = modifiedBase64.replacingOccurrences(of: "_", with: "/")
+        while text.count % 4 != 0 { text += "=" }
+        guard let data = Data(base64Encoded: text), data.count == 32 else { return nil }
+        return data.map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,256 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TreeforgeCore
+
+/// Runs the queue: starts each queued compose as a child process
+/// (`treeforge compose tree --progress=json --build-id N --server-pid PID`: librpm
+/// chroots its process, so never in the server), at most `maxParallel` at
+/// once and one per ref, records each child's event stream, and supervises:
+///
+/// - a child that died without an outcome has its build reconciled
+///   (`interrupted`, or `publishing` when its commit is on the ref) at once;
+/// - a ref whose head is left unpublished gets a `treeforge publish --ref`
+///   child in the publish lane, which never waits for a compose slot;
+/// - every few seconds the builds of dead processes are reconciled, and the
+///   running jobs' heartbeats written;
+/// - on graceful shutdown (SIGTERM) the running composes are cancelled
+///   through the engine (SIGTERM), and queued again once at the next start.
+///
+/// Children die with the server (`--server-pid`): a server killed outright
+/// leaves no compose running, and the next start reconciles their builds.
+public actor JobRunner: Service {
+    let store: any ServerStore
+    let configuration: ServerConfiguration
+    let executable: URL
+    let logger: Logger
+    /// Seconds between supervision rounds.
+    let tick: Duration
+
+    private var composes: [Int64: RunningJob] = [:]
+    private var publishes: [String: ChildProcess] = [:]
+    private var draining = false
+    private var lastSupervision = Date.distantPast
+
+    struct RunningJob {
+        let ref: String
+        let child: ChildProcess
+        var sawOutcome = false
+    }
+
+    public init(store: any ServerStore, configuration: ServerConfiguration, executable: URL, logger: Logger,
+                tick: Duration = .milliseconds(250)) {
+        self.store = store
+        self.configuration = configuration
+        self.executable = executable
+        self.logger = logger
+        self.tick = tick
+    }
+
+    /// What runs now, for health and metrics.
+    public struct Snapshot: Sendable {
+        public var running: [Int64]
+        public var publishing: [String]
+    }
+
+    public var snapshot: Snapshot { Snapshot(running: composes.keys.sorted(), publishing: publishes.keys.sorted()) }
+
+    public func run() async throws {
+        try await startUp()
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    await self.round()
+                    try await Task.sleep(for: self.tick)
+                }
+            }
+        } catch is CancellationError {
+            // Graceful shutdown: fall through to the drain.
+        }
+        await drain()
+    }
+
+    /// Settles what a previous run of the server left, then queues again
+    /// (once) the composes its drain cancelled.
+    private func startUp() async throws {
+        let store = self.store
+        let repo = configuration.repo
+        let changes = try await Blocking.run { try RepositoryReconciliation.run(store: store.builds, repo: repo) }
+        for change in changes { logger.info("reconciled: \(change)") }
+        let requeues = try await Blocking.run { try store.takeRequeues() }
+        for job in requeues {
+            let submission = Submission(treefileName: job.treefileName, ref: job.ref, request: job.request,
+                                        submittedBy: job.submittedBy, trigger: "requeued")
+            let submitted = try await Blocking.run { try store.submit(submission) }
+            try await Blocking.run { try store.linkRequeue(job.id, to: submitted.id) }
+            logger.info("build #\(job.id) was cancelled by the last shutdown: queued again as build #\(submitted.id)")
+        }
+    }
+
+    /// One round: start what may start, supervise what runs.
+    private func round() async {
+        guard !draining else { return }
+        do {
+            try await startQueued()
+            if Date().timeIntervalSince(lastSupervision) >= 2 {
+                lastSupervision = Date()
+                try await supervise()
+            }
+        } catch {
+            logger.error("job runner: \(error)")
+        }
+    }
+
+    private func startQueued() async throws {
+        let store = self.store
+        let queued = try await Blocking.run { try store.queued() }
+        var refs = Set(composes.values.map(\.ref))
+        for job in queued where composes.count < configuration.maxParallel && !refs.contains(job.ref) && composes[job.id] == nil {
+            try start(job)
+            refs.insert(job.ref)
+        }
+    }
+
+    private func start(_ job: QueuedJob) throws {
+        var arguments = ["compose", "tree", job.request.treefile, "--repo", configuration.repo.path, "--progress", "json",
+                         "--build-id", String(job.id), "--server-pid", String(getpid()),
+                         "--static-delta-depth", String(configuration.staticDeltaDepth)]
+        if job.request.force { arguments.append("--force-nocache") }
+        if let version = job.request.version { arguments += ["--version", version] }
+        if let cachedir = configuration.cachedir { arguments += ["--cachedir", cachedir.path] }
+        if let workdir = configuration.workdir { arguments += ["--workdir", workdir.appendingPathComponent("build-\(job.id)").path] }
+        let child = ChildProcess(executable: executable, arguments: arguments)
+        composes[job.id] = RunningJob(ref: job.ref, child: child)
+        let store = self.store
+        let id = job.id
+        try child.start(onLine: { [weak self] line in
+            guard let event = try? ComposeEventLine.decoder().decode(ComposeEventLine.self, from: Data(line.utf8)) else { return }
+            let type = (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["type"] as? String ?? "unknown"
+            try? store.appendEvent(id, seq: event.seq, type: type, line: line)
+            if case .outcome = event.event, let self { Task { await self.sawOutcome(id) } }
+        }, onExit: { [weak self] status in
+            guard let self else { return }
+            Task { await self.composeExited(id, status: status) }
+        })
+        logger.info("build #\(job.id): started \(job.treefileName) (\(job.ref)) as pid \(child.pid)")
+        Task.detached { try? store.started(id, at: Date()) }
+    }
+
+    private func sawOutcome(_ id: Int64) {
+        composes[id]?.sawOutcome = true
+    }
+
+    private func composeExited(_ id: Int64, status: Int32) async {
+        guard let job = composes.removeValue(forKey: id) else { return }
+        logger.info("build #\(id): the compose ended with status \(status)")
+        let store = self.store
+        let output = job.child.lastOutput
+        // A child that ended before adopting its build (it could not open the
+        // database, say) would be started again and again: its build fails here.
+        if let build = try? await Blocking.run({ try store.builds.build(id) }), build.status == .queued {
+            try? await Blocking.run {
+                try store.recordChildOutput(id, output)
+                try store.builds.update(id) {
+                    $0.status = .failed
+                    $0.finishedAt = Date()
+                    $0.failedStage = Stage.record.rawValue
+                    $0.error = "the compose process ended (status \(status)) before it started the build: \(output.suffix(2000))"
+                }
+            }
+            logger.error("build #\(id): the compose ended before it started the build (status \(status))")
+            return
+        }
+        guard !job.sawOutcome else {
+            await publishIfPending(job.ref)
+            return
+        }
+        // Died without saying how it ended (killed, crashed): keep its last words, settle its build.
+        let repo = configuration.repo
+        do {
+            try await Blocking.run { try store.recordChildOutput(id, output) }
+            let changes = try await Blocking.run { try RepositoryReconciliation.run(store: store.builds, repo: repo) }
+            for change in changes { logger.warning("reconciled: \(change)") }
+        } catch {
+            logger.error("build #\(id): cannot settle the build of the compose that died: \(error)")
+        }
+        await publishIfPending(job.ref)
+    }
+
+    /// Reconciles dead composes' builds, writes heartbeats, and starts a
+    /// publish for each ref whose head a compose left unpublished.
+    private func supervise() async throws {
+        let store = self.store
+        let repo = configuration.repo
+        let running = composes.keys.sorted()
+        try await Blocking.run { try store.heartbeat(running, at: Date()) }
+        let changes = try await Blocking.run { try RepositoryReconciliation.run(store: store.builds, repo: repo) }
+        for change in changes { logger.warning("reconciled: \(change)") }
+        let pending = try await Blocking.run { try store.builds(BuildFilter(status: .publishing, limit: 1000)) }
+        for ref in Set(pending.filter { $0.pid == nil }.compactMap(\.ref)) { await publishIfPending(ref) }
+    }
+
+    /// The publish lane: one `treeforge publish --ref` per ref, outside the
+    /// compose slots; nothing to do when a compose of the ref runs (it
+    /// publishes first) or the head is published.
+    private func publishIfPending(_ ref: String) async {
+        guard !draining, publishes[ref] == nil, !composes.values.contains(where: { $0.ref == ref }) else { return }
+        let store = self.store
+        guard let pending = try? await Blocking.run({ try store.builds(BuildFilter(ref: ref, status: .publishing, limit: 1)) }),
+              let build = pending.first, build.pid == nil else { return }
+        let child = ChildProcess(executable: executable, arguments: ["publish", "--ref", ref, "--repo", configuration.repo.path,
+                                                                    "--progress", "json", "--static-delta-depth",
+                                                                    String(configuration.staticDeltaDepth)])
+        publishes[ref] = child
+        do {
+            try child.start(onLine: { _ in }, onExit: { [weak self] status in
+                guard let self else { return }
+                Task { await self.publishExited(ref, status: status) }
+            })
+            logger.info("publish lane: publishing \(ref) (build #\(build.id ?? 0) left it unpublished)")
+        } catch {
+            publishes[ref] = nil
+            logger.error("publish lane: cannot start the publish of \(ref): \(error)")
+        }
+    }
+
+    private func publishExited(_ ref: String, status: Int32) {
+        let child = publishes.removeValue(forKey: ref)
+        if status != 0 {
+            logger.error("publish lane: publishing \(ref) failed (status \(status)): \(child?.lastOutput.suffix(2000) ?? "")")
+        }
+    }
+
+    /// Stops a running compose through the engine (SIGTERM: the rpm child,
+    /// libostree and scripts stop; the build is recorded `cancelled`).
+    public func cancel(_ id: Int64) -> Bool {
+        guard let job = composes[id] else { return false }
+        job.child.signal(SIGTERM)
+        return true
+    }
+
+    /// Graceful shutdown: every running compose is cancelled and waited for
+    /// (a minute at most), and queued again once at the next start.
+    private func drain() async {
+        draining = true
+        let cancelled = composes.keys.sorted()
+        guard !cancelled.isEmpty || !publishes.isEmpty else { return }
+        logger.info("shutting down: cancelling builds \(cancelled.map { "#\($0)" }.joined(separator: ", "))")
+        for job in composes.values { job.child.signal(SIGTERM) }
+        let deadline = Date().addingTimeInterval(60)
+        while (!composes.isEmpty || !publishes.isEmpty) && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        for job in composes.values { job.child.signal(SIGKILL) }
+        let store = self.store
+        let repo = configuration.repo
+        do {
+            try await Blocking.run {
+                let ended = try cancelled.filter { try store.builds.build($0)?.status == .cancelled }
+                try store.markForRequeue(ended)
+                _ = try RepositoryReconciliation.run(store: store.builds, repo: repo)
+            }
+        } catch {
+            logger.error("shutting down: cannot record the cancelled builds for the next start: \(error)")
+        }
+    }
+}

@@ -1,4 +1,0 @@
-import Hummingbird
-
-/// Placeholder replaced below as the server is built.
-public enum TreeforgeServerModule {}
