@@ -34,4 +34,13 @@ import TreeforgeCore
         let references = OpenAPIDocument.json.matches(of: /"#\/components\/schemas\/(\w+)"/).map { String($0.1) }
         #expect(!references.isEmpty && references.allSatisfy { schemas[$0] != nil }, "\(references.filter { schemas[$0] == nil })")
     }
+
+    @Test func docsServerListsEveryOperation() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let operations = Set(paths.flatMap { path, methods in methods.keys.filter { $0 != "head" }.map { "\($0.uppercased()) \(path)" } })
+        let text = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("docs/server.md"), encoding: .utf8)
+        let listed = Set(text.matches(of: /\n\| `((?:GET|POST|PATCH|DELETE) \/[^`]*)` \|/).map { String($0.1) })
+        #expect(listed == operations, "in the document, not in docs/server.md: \(operations.subtracting(listed).sorted()); the other way: \(listed.subtracting(operations).sorted())")
+    }
 }

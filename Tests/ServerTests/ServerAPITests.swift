@@ -6,7 +6,7 @@ import TestSupport
 /// stock `ostree` client over `/repo/`, with real composes of the fixtures.
 @Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
 struct ServerAPITests {
-    @Test func aComposeSubmittedOverTheAPIRunsIsPublishedAndPulls() async throws {
+    @Test func aComposeSubmittedOverTheAPIRunsIsPublishedAndPulls() throws {
         let server = try ServerHarness("server-api")
         try server.start()
 
@@ -14,14 +14,14 @@ struct ServerAPITests {
         let body = ["treefile": "fixture/treefile.yaml"]
         for (token, status, code) in [(nil, 401, "unauthorized"), ("secret-unknown", 401, "unauthorized"), ("revoked", 401, "unauthorized"),
                                       ("reader", 403, "missing_scope"), ("elsewhere", 403, "ref_not_allowed")] as [(String?, Int, String)] {
-            let reply = try await server.request("POST", "/api/v1/composes", token: token, json: body)
+            let reply = try server.request("POST", "/api/v1/composes", token: token, json: body)
             #expect(reply.status == status && reply.errorCode == code, "\(token ?? "no token"): \(reply.status) \(reply.text)")
         }
         #expect(try server.sql("select count(*) from build") == ["0"])
 
-        let id = try await server.submit(key: "nightly-2026-12-02")
-        #expect(try await server.submit(key: "nightly-2026-12-02") == id, "a retry with the same Idempotency-Key is the same build")
-        let build = try await server.waitFor(id, ["succeeded", "failed"])
+        let id = try server.submit(key: "nightly-2026-12-02")
+        #expect(try server.submit(key: "nightly-2026-12-02") == id, "a retry with the same Idempotency-Key is the same build")
+        let build = try server.waitFor(id, ["succeeded", "failed"])
         #expect(build["status"] as? String == "succeeded", "\(build)\n\(server.log)")
         let commit = try #require(build["commit"] as? String)
         #expect(build["submittedBy"] as? String == "nightly" && build["treefile"] as? String == "fixture/treefile.yaml")
@@ -29,11 +29,11 @@ struct ServerAPITests {
         #expect((build["stageSeconds"] as? [String: Double])?["commit"] != nil, "\(build)")
         #expect((build["eventCounts"] as? [String: Int])?["outcome"] == 1, "\(build)")
 
-        let events = try #require(try JSONSerialization.jsonObject(with: try await server.get("/api/v1/builds/\(id)/events").body) as? [[String: Any]])
+        let events = try #require(try JSONSerialization.jsonObject(with: try server.get("/api/v1/builds/\(id)/events").body) as? [[String: Any]])
         #expect(events.first?["type"] as? String == "stageStarted" && events.last?["type"] as? String == "outcome", "\(events)")
         #expect(events.contains { $0["type"] as? String == "buildStarted" && $0["build"] as? Int == id })
 
-        let refs = try #require(try await server.get("/api/v1/refs").json["refs"] as? [[String: Any]])
+        let refs = try #require(try server.get("/api/v1/refs").json["refs"] as? [[String: Any]])
         #expect(refs.count == 1 && refs[0]["head"] as? String == commit && refs[0]["published"] as? Bool == true, "\(refs)")
 
         // The stock client pulls from /repo/.
@@ -45,22 +45,22 @@ struct ServerAPITests {
         #expect(try Oracle.ostreeRev(client, server.ref) == commit)
 
         // A second version arrives as a static delta.
-        let second = try await server.submit(force: true)
+        let second = try server.submit(force: true)
         #expect(second != id)
-        let next = try await server.waitFor(second, ["succeeded", "failed"])
+        let next = try server.waitFor(second, ["succeeded", "failed"])
         #expect(next["status"] as? String == "succeeded" && next["parent"] as? String == commit, "\(next)")
         #expect((next["deltas"] as? [[String: Any]])?.contains { $0["from"] as? String == commit } == true, "\(next)")
         _ = try Command.check(["ostree", "--repo=\(client.path)", "pull", "--require-static-deltas", "server", server.ref])
         #expect(try Oracle.ostreeRev(client, server.ref) == next["commit"] as? String)
         _ = try Command.check(["ostree", "--repo=\(client.path)", "fsck"])
 
-        let diff = try await server.get("/api/v1/builds/\(id)/diff/\(second)")
+        let diff = try server.get("/api/v1/builds/\(id)/diff/\(second)")
         #expect(diff.status == 200 && diff.json["from"] as? Int == id && diff.json["to"] as? Int == second, "\(diff.text)")
-        let listed = try #require(try await server.get("/api/v1/builds?ref=\(server.ref)&limit=1").json["builds"] as? [[String: Any]])
+        let listed = try #require(try server.get("/api/v1/builds?ref=\(server.ref)&limit=1").json["builds"] as? [[String: Any]])
         #expect(listed.count == 1 && listed[0]["id"] as? Int == second)
 
         // A finished build cannot be cancelled.
-        let cancel = try await server.request("POST", "/api/v1/builds/\(id)/cancel", token: "nightly")
+        let cancel = try server.request("POST", "/api/v1/builds/\(id)/cancel", token: "nightly")
         #expect(cancel.status == 409 && cancel.errorCode == "build_finished", "\(cancel.text)")
 
         // Every decision is in the audit log, and the log refuses changes.
@@ -69,41 +69,41 @@ struct ServerAPITests {
                 && audit.contains("elsewhere submit ref_not_allowed") && audit.contains("nightly cancel build_finished"), "\(audit)")
         #expect(throws: (any Error).self) { try server.sql("delete from audit") }
 
-        let metrics = try await server.get("/metrics").text
+        let metrics = try server.get("/metrics").text
         #expect(metrics.contains("treeforge_builds{status=\"succeeded\"} 2"), "\(metrics)")
         #expect(metrics.contains("treeforge_stage_duration_seconds_count{stage=\"commit\"} 2"), "\(metrics)")
         #expect(!metrics.contains("treeforge_repo_requests_total 0\n"), "\(metrics)")
-        let health = try await server.get("/health")
+        let health = try server.get("/health")
         #expect(health.status == 200 && health.json["status"] as? String == "ok", "\(health.text)")
 
         #expect(try server.stop() == 0, "\(server.log)")
     }
 
-    @Test func badInputIsAClearErrorAndChangesNothing() async throws {
+    @Test func badInputIsAClearErrorAndChangesNothing() throws {
         let server = try ServerHarness("server-bad-input")
         let outside = try server.dir.write("outside.yaml", "ref: stolen/ref\n")
         try FileManager.default.createSymbolicLink(at: server.treefiles.appendingPathComponent("escape.yaml"), withDestinationURL: outside)
         try server.start()
         let post = { (json: Any?, body: Data?) in
-            try await server.request("POST", "/api/v1/composes", token: "admin", json: json, body: body)
+            try server.request("POST", "/api/v1/composes", token: "admin", json: json, body: body)
         }
         let cases: [(String, ServerHarness.Reply, Int, String)] = [
-            ("malformed JSON", try await post(nil, Data("{\"treefile\": ".utf8)), 400, "malformed_json"),
-            ("no treefile", try await post(["force": true], nil), 400, "malformed_json"),
-            ("unknown treefile", try await post(["treefile": "nope/none.yaml"], nil), 404, "not_found"),
-            ("climbing out", try await post(["treefile": "../outside.yaml"], nil), 400, "bad_treefile_name"),
-            ("absolute", try await post(["treefile": server.dir.path("outside.yaml").path], nil), 400, "bad_treefile_name"),
-            ("symlink out", try await post(["treefile": "escape.yaml"], nil), 400, "bad_treefile_name"),
-            ("not a treefile", try await post(["treefile": "fixture/fixtures.repo"], nil), 400, "bad_treefile_name"),
-            ("oversized", try await post(nil, Data(("{\"treefile\": \"" + String(repeating: "a", count: 100_000) + "\"}").utf8)), 413, "body_too_large"),
-            ("unknown build", try await server.get("/api/v1/builds/999"), 404, "not_found"),
-            ("bad build id", try await server.get("/api/v1/builds/abc"), 400, "bad_build_id"),
-            ("bad filter", try await server.get("/api/v1/builds?status=done"), 400, "bad_filter"),
-            ("unknown route", try await server.get("/api/v1/nothing"), 404, "not_found"),
-            ("cancel unknown", try await server.request("POST", "/api/v1/builds/999/cancel", token: "admin"), 404, "not_found"),
-            ("bad cron", try await server.request("POST", "/api/v1/schedules", token: "admin",
+            ("malformed JSON", try post(nil, Data("{\"treefile\": ".utf8)), 400, "malformed_json"),
+            ("no treefile", try post(["force": true], nil), 400, "malformed_json"),
+            ("unknown treefile", try post(["treefile": "nope/none.yaml"], nil), 404, "not_found"),
+            ("climbing out", try post(["treefile": "../outside.yaml"], nil), 400, "bad_treefile_name"),
+            ("absolute", try post(["treefile": server.dir.path("outside.yaml").path], nil), 400, "bad_treefile_name"),
+            ("symlink out", try post(["treefile": "escape.yaml"], nil), 400, "bad_treefile_name"),
+            ("not a treefile", try post(["treefile": "fixture/fixtures.repo"], nil), 400, "bad_treefile_name"),
+            ("oversized", try post(nil, Data(("{\"treefile\": \"" + String(repeating: "a", count: 100_000) + "\"}").utf8)), 413, "body_too_large"),
+            ("unknown build", try server.get("/api/v1/builds/999"), 404, "not_found"),
+            ("bad build id", try server.get("/api/v1/builds/abc"), 400, "bad_build_id"),
+            ("bad filter", try server.get("/api/v1/builds?status=done"), 400, "bad_filter"),
+            ("unknown route", try server.get("/api/v1/nothing"), 404, "not_found"),
+            ("cancel unknown", try server.request("POST", "/api/v1/builds/999/cancel", token: "admin"), 404, "not_found"),
+            ("bad cron", try server.request("POST", "/api/v1/schedules", token: "admin",
                                                   json: ["name": "n", "treefile": "fixture/treefile.yaml", "cron": "61 * * * *"]), 422, "bad_cron"),
-            ("bad time zone", try await server.request("POST", "/api/v1/schedules", token: "admin",
+            ("bad time zone", try server.request("POST", "/api/v1/schedules", token: "admin",
                                                        json: ["name": "n", "treefile": "fixture/treefile.yaml", "cron": "0 * * * *",
                                                               "timeZone": "Mars/Olympus"]), 422, "bad_time_zone"),
         ]
@@ -121,11 +121,11 @@ struct ServerAPITests {
         #expect(try server.stop() == 0)
     }
 
-    @Test func theRepositoryIsServedReadOnlyAndNothingOutsideIt() async throws {
+    @Test func theRepositoryIsServedReadOnlyAndNothingOutsideIt() throws {
         let server = try ServerHarness("server-repo")
         try server.start()
-        let id = try await server.submit()
-        #expect(try await server.waitFor(id, ["succeeded", "failed"])["status"] as? String == "succeeded")
+        let id = try server.submit()
+        #expect(try server.waitFor(id, ["succeeded", "failed"])["status"] as? String == "succeeded")
         // Symlinks that lead out of the repository, planted in it.
         try FileManager.default.createSymbolicLink(at: server.repo.appendingPathComponent("escape"), withDestinationURL: server.tokensFile)
         try FileManager.default.createSymbolicLink(at: server.repo.appendingPathComponent("refs/heads/escape"),
@@ -138,22 +138,22 @@ struct ServerAPITests {
         #expect(try server.rawStatus("GET /repo/config") == 200)
 
         let size = try #require(try FileManager.default.attributesOfItem(atPath: server.repo.appendingPathComponent("summary").path)[.size] as? Int)
-        let head = try await server.request("HEAD", "/repo/summary")
+        let head = try server.request("HEAD", "/repo/summary")
         #expect(head.status == 200 && head.body.isEmpty && head.header("Content-Length") == String(size))
         #expect(head.header("Content-Type") == "application/octet-stream" && head.header("Last-Modified") != nil)
         let etag = try #require(head.header("ETag"))
-        let unchanged = try await server.request("GET", "/repo/summary", headers: ["If-None-Match": etag])
+        let unchanged = try server.request("GET", "/repo/summary", headers: ["If-None-Match": etag])
         #expect(unchanged.status == 304 && unchanged.body.isEmpty)
-        let part = try await server.request("GET", "/repo/summary", headers: ["Range": "bytes=0-9"])
+        let part = try server.request("GET", "/repo/summary", headers: ["Range": "bytes=0-9"])
         #expect(part.status == 206 && part.body.count == 10 && part.header("Content-Range") == "bytes 0-9/\(size)")
-        let whole = try await server.get("/repo/summary")
+        let whole = try server.get("/repo/summary")
         let summary = try Data(contentsOf: server.repo.appendingPathComponent("summary"))
         #expect(whole.status == 200 && whole.body == summary)
         #expect(part.body == whole.body.prefix(10))
-        let beyond = try await server.request("GET", "/repo/summary", headers: ["Range": "bytes=\(size + 10)-"])
+        let beyond = try server.request("GET", "/repo/summary", headers: ["Range": "bytes=\(size + 10)-"])
         #expect(beyond.status == 416 && beyond.header("Content-Range") == "bytes */\(size)")
         for method in ["PUT", "DELETE", "POST"] {
-            #expect(try await server.request(method, "/repo/config").status >= 400)
+            #expect(try server.request(method, "/repo/config").status >= 400)
         }
         #expect(try server.stop() == 0)
     }

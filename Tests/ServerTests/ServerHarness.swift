@@ -137,7 +137,7 @@ final class ServerHarness: @unchecked Sendable {
     }
 
     func request(_ method: String, _ path: String, token: String? = nil, json: Any? = nil, body: Data? = nil,
-                 headers: [String: String] = [:]) async throws -> Reply {
+                 headers: [String: String] = [:]) throws -> Reply {
         let base = try #require(base)
         var request = URLRequest(url: URL(string: path, relativeTo: base)!)
         request.httpMethod = method
@@ -148,19 +148,30 @@ final class ServerHarness: @unchecked Sendable {
         }
         if let body { request.httpBody = body }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        // Blocking, on URLSession's own threads: a test waiting here never
+        // depends on Swift's cooperative pool, which other suites' blocking
+        // tests may hold for minutes.
+        let done = DispatchSemaphore(value: 0)
+        let outcome = LockedBox<(Data?, URLResponse?, (any Error)?)>((nil, nil, nil))
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            outcome.value = (data, response, error)
+            done.signal()
+        }.resume()
+        done.wait()
+        let (data, response, error) = outcome.value
+        if let error { throw error }
         let http = try #require(response as? HTTPURLResponse)
         var fields: [String: String] = [:]
         for (key, value) in http.allHeaderFields { fields["\(key)"] = "\(value)" }
-        return Reply(status: http.statusCode, headers: fields, body: data)
+        return Reply(status: http.statusCode, headers: fields, body: data ?? Data())
     }
 
-    func get(_ path: String) async throws -> Reply { try await request("GET", path) }
+    func get(_ path: String) throws -> Reply { try request("GET", path) }
 
     /// Queues a compose and returns its build id.
     func submit(_ treefile: String = "fixture/treefile.yaml", token: String = "nightly", force: Bool = false,
-                key: String? = nil) async throws -> Int {
-        let reply = try await request("POST", "/api/v1/composes", token: token, json: ["treefile": treefile, "force": force],
+                key: String? = nil) throws -> Int {
+        let reply = try request("POST", "/api/v1/composes", token: token, json: ["treefile": treefile, "force": force],
                                       headers: key.map { ["Idempotency-Key": $0] } ?? [:])
         guard reply.status == 202, let id = reply.json["id"] as? Int else {
             throw FixtureError("POST /api/v1/composes: \(reply.status) \(reply.text)")
@@ -168,27 +179,27 @@ final class ServerHarness: @unchecked Sendable {
         return id
     }
 
-    func build(_ id: Int) async throws -> [String: Any] { try await get("/api/v1/builds/\(id)").json }
+    func build(_ id: Int) throws -> [String: Any] { try get("/api/v1/builds/\(id)").json }
 
     /// Waits until the build's status is one of `statuses`; returns the build.
     @discardableResult
-    func waitFor(_ id: Int, _ statuses: Set<String>, timeout: TimeInterval = 120) async throws -> [String: Any] {
+    func waitFor(_ id: Int, _ statuses: Set<String>, timeout: TimeInterval = 120) throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         var last: [String: Any] = [:]
         while Date() < deadline {
-            last = try await build(id)
+            last = try build(id)
             if let status = last["status"] as? String, statuses.contains(status) { return last }
-            try await Task.sleep(for: .milliseconds(100))
+            usleep(100_000)
         }
         throw FixtureError("build #\(id) is still \(last["status"] ?? "?") after \(Int(timeout)) s (waiting for \(statuses.sorted())): \(last)\n\(log)")
     }
 
     /// Waits until `condition` holds (checked every 100 ms).
-    func waitUntil(_ what: String, timeout: TimeInterval = 60, _ condition: () async throws -> Bool) async throws {
+    func waitUntil(_ what: String, timeout: TimeInterval = 60, _ condition: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
+            if try condition() { return }
+            usleep(100_000)
         }
         throw FixtureError("timed out after \(Int(timeout)) s waiting for \(what)\n\(log)")
     }
@@ -197,6 +208,16 @@ final class ServerHarness: @unchecked Sendable {
     func sql(_ query: String) throws -> [String] {
         try Command.check(["sqlite3", "-separator", "|", dir.path("repo.builds.sqlite").path, query])
             .split(separator: "\n").map(String.init)
+    }
+}
+
+final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }
 
