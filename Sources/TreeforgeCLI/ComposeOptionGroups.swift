@@ -139,9 +139,15 @@ struct PublishOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The GnuPG home holding the key.", valueName: "DIR"))
     var gpgHomedir: String?
 
+    @Option(help: ArgumentHelp("Published means pulled: the stock ostree client pulls the new head from this URL (the server's /repo/) into a scratch repository before the build counts as succeeded.", valueName: "URL"))
+    var verifyPull: String?
+
     func validate() throws {
         guard staticDeltaDepth >= 0 else { throw ValidationError("--static-delta-depth must be 0 (no deltas) or more") }
         guard deltaMaxChunkSize > 0 else { throw ValidationError("--delta-max-chunk-size must be at least 1 MiB") }
+        if let verifyPull, URL(string: verifyPull)?.scheme.map({ ["http", "https", "file"].contains($0) }) != true {
+            throw ValidationError("--verify-pull \(verifyPull): expected an http://, https:// or file:// URL of a repository")
+        }
     }
 
     var policy: PublishPolicy {
@@ -153,6 +159,7 @@ struct PublishOptions: ParsableArguments {
         policy.deltaOptions.bsdiff = deltaBsdiff
         policy.deltaOptions.inlineParts = deltaInlineParts
         policy.gpgKey = gpgSign.map { GPGKey(id: $0, homedir: gpgHomedir) }
+        policy.verifyPullFrom = verifyPull.flatMap(URL.init(string:))
         return policy
     }
 }

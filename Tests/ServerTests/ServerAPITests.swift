@@ -28,6 +28,9 @@ struct ServerAPITests {
         #expect(build["ref"] as? String == server.ref && build["version"] != nil && build["composeId"] != nil)
         #expect((build["stageSeconds"] as? [String: Double])?["commit"] != nil, "\(build)")
         #expect((build["eventCounts"] as? [String: Int])?["outcome"] == 1, "\(build)")
+        // Published means pulled: the stock client fetched it from the server's /repo/ before it counted.
+        let check = try #require(build["pullCheck"] as? String)
+        #expect(check.contains("pulled \(server.ref) at \(commit) from \(server.base!.absoluteString)repo/"), "\(check)")
 
         let events = try #require(try JSONSerialization.jsonObject(with: try server.get("/api/v1/builds/\(id)/events").body) as? [[String: Any]])
         #expect(events.first?["type"] as? String == "stageStarted" && events.last?["type"] as? String == "outcome", "\(events)")

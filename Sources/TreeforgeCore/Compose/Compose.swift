@@ -140,7 +140,13 @@ public final class Compose {
         if committer.moveRef {
             var publisher = Publisher(repository: repository, policy: policy)
             publisher.build = build.id
-            try build.published(try build.runner.run(publisher, committed.commit))
+            let deltas = try build.runner.run(publisher, committed.commit)
+            // Published means pulled, when asked: until the client's pull worked, the head is not published.
+            let pullCheck = try policy.verifyPullFrom.map { url in
+                try PullCheck(url: url, ref: plan.treefile.ref, commit: committed.commit, scratch: try build.makeWorkdir())
+                    .run(cancellation: context.cancellation)
+            }
+            try build.published(deltas, pullCheck: pullCheck)
         }
         // After publishing: a file that cannot be written does not leave the head unpublished.
         try writeOutputs(committed, plan: plan, inputHash: inputHash, store: build.store)

@@ -153,9 +153,13 @@ final class ComposeBuild {
 
     /// The commit's deltas and summary are written (nil: the ref was not
     /// moved, so nothing was published).
-    func published(_ deltas: [Publisher.PublishedDelta]) throws {
+    func published(_ deltas: [Publisher.PublishedDelta], pullCheck: String?) throws {
         publishedAt = Date()
         try store.recordDeltas(id, deltas)
+        if let pullCheck {
+            try store.update(id) { $0.pullCheck = pullCheck }
+            try store.appendLog(id, stage: .publish, text: pullCheck)
+        }
     }
 
     func succeeded(plan: ComposePlan) throws -> ComposeSummary {

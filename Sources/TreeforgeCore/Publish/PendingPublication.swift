@@ -37,6 +37,12 @@ struct PendingPublication {
         var publisher = Publisher(repository: repository, policy: policy)
         publisher.build = build
         let deltas = try publisher.run(head, in: context)
+        let checked = try policy.verifyPullFrom.map { url in
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("treeforge-pull-check-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            return try PullCheck(url: url, ref: ref, commit: head, scratch: scratch).run(cancellation: context.cancellation)
+        }
         if let ownerID = owner?.id {
             try store.recordDeltas(ownerID, deltas)
             let now = Date()
@@ -47,6 +53,7 @@ struct PendingPublication {
                 $0.error = nil
                 $0.failedStage = nil
                 $0.pid = nil
+                if let checked { $0.pullCheck = checked }
             }
             try store.appendLog(ownerID, stage: .publish, text: "\(who) published \(head) (missing: \(missing.joined(separator: "; ")))")
         }

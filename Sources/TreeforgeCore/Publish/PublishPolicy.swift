@@ -14,6 +14,10 @@ public struct PublishPolicy: Sendable, Equatable {
     public var deltaOptions = StaticDeltaOptions()
     /// Sign commits (before the ref moves) and the summary with this key.
     public var gpgKey: GPGKey?
+    /// Published means pulled: the stock `ostree` client pulls each new head
+    /// from here (the compose server's own `/repo/`) before its build is
+    /// `succeeded` (`PullCheck`).
+    public var verifyPullFrom: URL?
 
     public init() {}
 

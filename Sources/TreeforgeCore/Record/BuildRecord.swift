@@ -55,6 +55,8 @@ public struct BuildRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var prunedAt: Date?
     /// When the commit was published (deltas, summary, signature written).
     public var publishedAt: Date?
+    /// What the pull check found (`--verify-pull`): the client's pull, or why it failed.
+    public var pullCheck: String?
     /// Each stage's id: SHA-256 of what it worked from (see `ComposeStage.identity`).
     public var stageInputs: [String: String] = [:]
     /// The scratch folder treeforge made for the compose while it exists (a

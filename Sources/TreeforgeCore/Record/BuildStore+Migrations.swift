@@ -124,6 +124,7 @@ extension BuildStore {
                     createdAt DATETIME NOT NULL,
                     updatedAt DATETIME NOT NULL
                 );
+                ALTER TABLE build ADD COLUMN pullCheck TEXT;
                 CREATE TABLE audit (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     time DATETIME NOT NULL,

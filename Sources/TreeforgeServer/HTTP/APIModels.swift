@@ -64,6 +64,8 @@ struct BuildDetails: Codable, Sendable, ResponseEncodable {
     var startedAt: Date
     var finishedAt: Date?
     var publishedAt: Date?
+    /// The stock client's pull of the new head from `/repo/`, or why it failed.
+    var pullCheck: String?
     var inputHash: String?
     var stageSeconds: [String: Double]
     var stageInputs: [String: String]
@@ -94,6 +96,7 @@ struct BuildDetails: Codable, Sendable, ResponseEncodable {
         startedAt = build.startedAt
         finishedAt = build.finishedAt
         publishedAt = build.publishedAt
+        pullCheck = build.pullCheck
         inputHash = build.inputHash
         stageSeconds = build.stageSeconds
         stageInputs = build.stageInputs

@@ -71,6 +71,7 @@ enum OpenAPIDocument {
               "pid": {"type": "integer"}, "treefile": {"type": "string"}, "submittedBy": {"type": "string"},
               "submittedAt": {"type": "string", "format": "date-time"}, "startedAt": {"type": "string", "format": "date-time"},
               "finishedAt": {"type": "string", "format": "date-time"}, "publishedAt": {"type": "string", "format": "date-time"},
+              "pullCheck": {"type": "string", "description": "The stock ostree client's pull of the new head from /repo/, or why it failed."},
               "inputHash": {"type": "string"},
               "stageSeconds": {"type": "object", "additionalProperties": {"type": "number"}},
               "stageInputs": {"type": "object", "additionalProperties": {"type": "string"}},

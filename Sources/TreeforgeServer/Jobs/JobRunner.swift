@@ -27,8 +27,13 @@ public actor JobRunner: Service {
     /// Seconds between supervision rounds.
     let tick: Duration
 
+    /// Where the server listens, once it does: composes check their
+    /// publication by pulling from its `/repo/`, so none starts before.
+    let address: ServerAddress
     private var composes: [Int64: RunningJob] = [:]
     private var publishes: [String: ChildProcess] = [:]
+    /// When a ref's publish last failed: the lane tries it again a minute later, not every round.
+    private var publishFailedAt: [String: Date] = [:]
     private var draining = false
     private var lastSupervision = Date.distantPast
 
@@ -39,7 +44,8 @@ public actor JobRunner: Service {
     }
 
     public init(store: any ServerStore, configuration: ServerConfiguration, executable: URL, logger: Logger,
-                tick: Duration = .milliseconds(250)) {
+                address: ServerAddress = ServerAddress(), tick: Duration = .milliseconds(250)) {
+        self.address = address
         self.store = store
         self.configuration = configuration
         self.executable = executable
@@ -102,6 +108,7 @@ public actor JobRunner: Service {
     }
 
     private func startQueued() async throws {
+        guard address.repository != nil else { return }
         let store = self.store
         let queued = try await Blocking.run { try store.queued() }
         var refs = Set(composes.values.map(\.ref))
@@ -115,6 +122,7 @@ public actor JobRunner: Service {
         var arguments = ["compose", "tree", job.request.treefile, "--repo", configuration.repo.path, "--progress", "json",
                          "--build-id", String(job.id), "--server-pid", String(getpid()),
                          "--static-delta-depth", String(configuration.staticDeltaDepth)]
+        if let repository = address.repository { arguments += ["--verify-pull", repository.absoluteString] }
         if job.request.force { arguments.append("--force-nocache") }
         if let version = job.request.version { arguments += ["--version", version] }
         if let cachedir = configuration.cachedir { arguments += ["--cachedir", cachedir.path] }
@@ -193,13 +201,16 @@ public actor JobRunner: Service {
     /// compose slots; nothing to do when a compose of the ref runs (it
     /// publishes first) or the head is published.
     private func publishIfPending(_ ref: String) async {
-        guard !draining, publishes[ref] == nil, !composes.values.contains(where: { $0.ref == ref }) else { return }
+        guard !draining, publishes[ref] == nil, !composes.values.contains(where: { $0.ref == ref }),
+              let repository = address.repository else { return }
+        if let failed = publishFailedAt[ref], Date().timeIntervalSince(failed) < 60 { return }
         let store = self.store
         guard let pending = try? await Blocking.run({ try store.builds(BuildFilter(ref: ref, status: .publishing, limit: 1)) }),
               let build = pending.first, build.pid == nil else { return }
         let child = ChildProcess(executable: executable, arguments: ["publish", "--ref", ref, "--repo", configuration.repo.path,
                                                                     "--progress", "json", "--static-delta-depth",
-                                                                    String(configuration.staticDeltaDepth)])
+                                                                    String(configuration.staticDeltaDepth),
+                                                                    "--verify-pull", repository.absoluteString])
         publishes[ref] = child
         do {
             try child.start(onLine: { _ in }, onExit: { [weak self] status in
@@ -215,6 +226,7 @@ public actor JobRunner: Service {
 
     private func publishExited(_ ref: String, status: Int32) {
         let child = publishes.removeValue(forKey: ref)
+        publishFailedAt[ref] = status == 0 ? nil : Date()
         if status != 0 {
             logger.error("publish lane: publishing \(ref) failed (status \(status)): \(child?.lastOutput.suffix(2000) ?? "")")
         }
@@ -253,4 +265,29 @@ public actor JobRunner: Service {
             logger.error("shutting down: cannot record the cancelled builds for the next start: \(error)")
         }
     }
+}
+
+/// The address the HTTP server listens on, known once it does (`--listen
+/// 127.0.0.1:0` picks a port).
+public final class ServerAddress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var base: URL?
+
+    public init(_ base: URL? = nil) {
+        self.base = base
+    }
+
+    /// `http://HOST:PORT/`; a wildcard host is reached on loopback.
+    public func listening(host: String, port: Int) {
+        let reachable = switch host {
+        case "0.0.0.0", "": "127.0.0.1"
+        case "::", "[::]": "[::1]"
+        default: host.contains(":") ? "[\(host)]" : host
+        }
+        lock.withLock { base = URL(string: "http://\(reachable):\(port)/") }
+    }
+
+    public var url: URL? { lock.withLock { base } }
+    /// The repository as clients pull it.
+    public var repository: URL? { url?.appendingPathComponent("repo/") }
 }

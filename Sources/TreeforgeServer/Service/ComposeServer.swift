@@ -38,7 +38,8 @@ public enum ComposeServer {
             try store.syncConfiguredSchedules(definitions, nextRun: { Scheduler.nextRun($0, after: Date()) }, at: Date())
         }
 
-        let runner = JobRunner(store: store, configuration: configuration, executable: executable, logger: logger)
+        let address = ServerAddress()
+        let runner = JobRunner(store: store, configuration: configuration, executable: executable, logger: logger, address: address)
         let services = ServerServices(configuration: configuration, store: store, runner: runner, tokens: tokens)
         let scheduler = Scheduler(store: store, queue: services.queue, logger: logger)
         let reload = reloadTokensOnHangup(tokens, logger: logger)
@@ -52,9 +53,10 @@ public enum ComposeServer {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 let shown = host.contains(":") ? "[\(host)]" : host
-                let address = "http://\(shown):\(port)/"
-                logger.info("listening on \(address) (repository \(repoPath) at \(address)repo/)")
-                ready(address)
+                let listening = "http://\(shown):\(port)/"
+                address.listening(host: host, port: port)
+                logger.info("listening on \(listening) (repository \(repoPath) at \(listening)repo/)")
+                ready(listening)
             },
             logger: logger)
         // Shut down in reverse: the job runner drains first, the HTTP server last.
