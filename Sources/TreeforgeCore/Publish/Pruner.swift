@@ -12,6 +12,8 @@ import LibOSTree
 /// Blocks while libostree walks the repository: not for the cooperative pool.
 public struct Pruner {
     public var repoPath: URL
+    /// How long a delta to a deleted commit is still served (`RetiredDeltas`).
+    public var deltaGracePeriod = RetiredDeltas.defaultGracePeriod
 
     public enum Policy: Sendable {
         case keepLast(Int)
@@ -24,6 +26,8 @@ public struct Pruner {
         public var objectsPruned: Int
         public var bytesFreed: UInt64
         public var buildsPruned: Int
+        /// Deltas to deleted commits, out of the summary, served for the grace period.
+        public var deltasRetired: Int
     }
 
     public init(repoPath: URL) {
@@ -60,8 +64,12 @@ public struct Pruner {
             let kept = Array(history.prefix(keepCount))
             let doomed = history.dropFirst(keepCount).map(\.checksum).filter { !protected.contains($0) }
             for commit in doomed { try repo.deleteCommit(commit) }
-            // Deltas to a deleted commit are useless; deltas from one still serve its clients.
-            try repo.pruneStaticDeltas()
+            // Deltas to a deleted commit leave the summary, but stay served a
+            // while for clients that read the old one; deltas from one still
+            // serve its clients.
+            let deltas = RetiredDeltas(repo: repoPath)
+            let retired = try deltas.retireDeltas(toMissingCommits: { try repo.hasCommit($0) }, now: now)
+            deltas.removeExpired(gracePeriod: deltaGracePeriod, now: now)
             let result = try repo.pruneUnreachable()
             try RepositoryLock.summary(in: repoPath).withLock(as: .init(build: nil), stage: .publish) {
                 try repo.regenerateSummary()
@@ -77,7 +85,7 @@ public struct Pruner {
             }
             try store.pruneDetails(of: builds.compactMap(\.id), at: now)
             return Report(kept: kept.map(\.checksum), deleted: doomed, objectsPruned: result.objectsPruned,
-                          bytesFreed: result.bytesFreed, buildsPruned: builds.count)
+                          bytesFreed: result.bytesFreed, buildsPruned: builds.count, deltasRetired: retired.count)
         } catch let error as OSTreeError {
             throw ComposeError(.publish, subject: subject, "cannot prune: \(error)")
         }

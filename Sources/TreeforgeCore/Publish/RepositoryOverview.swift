@@ -45,27 +45,7 @@ public struct RepositoryOverview: Sendable, Equatable {
     }
 
     /// Every complete static delta, `FROM-TO` or `TO`, as full checksums.
-    /// On disk a delta is `deltas/XX/REST/superblock`, each checksum in
-    /// OSTree's modified base64 (`+` → `_`, no padding), joined by `-`.
     static func staticDeltas(in repo: URL) -> [String] {
-        let folder = repo.appendingPathComponent("deltas")
-        let files = FileManager.default
-        var names: [String] = []
-        for prefix in (try? files.contentsOfDirectory(atPath: folder.path)) ?? [] {
-            for rest in (try? files.contentsOfDirectory(atPath: folder.appendingPathComponent(prefix).path)) ?? [] {
-                guard files.fileExists(atPath: folder.appendingPathComponent("\(prefix)/\(rest)/superblock").path) else { continue }
-                let parts = (prefix + rest).split(separator: "-", omittingEmptySubsequences: false).map(Self.hexChecksum)
-                guard parts.allSatisfy({ $0 != nil }) else { continue }
-                names.append(parts.compactMap { $0 }.joined(separator: "-"))
-            }
-        }
-        return names.sorted()
-    }
-
-    private static func hexChecksum(_ modifiedBase64: Substring) -> String? {
-        var text = modifiedBase64.replacingOccurrences(of: "_", with: "/")
-        while text.count % 4 != 0 { text += "=" }
-        guard let data = Data(base64Encoded: text), data.count == 32 else { return nil }
-        return data.map { String(format: "%02x", $0) }.joined()
+        RetiredDeltas.deltas(in: repo).map { delta in delta.from.map { "\($0)-\(delta.to)" } ?? delta.to }
     }
 }

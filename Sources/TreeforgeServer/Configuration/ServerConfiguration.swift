@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var staticDeltaDepth = 2
     /// `/health` fails below this much free disk where the repository lives.
     public var minimumFreeDisk: Int64 = 1 << 30
+    /// How long deltas that `treeforge prune` took out of the summary stay served.
+    public var deltaGracePeriod = RetiredDeltas.defaultGracePeriod
 
     public init() {}
 
@@ -113,11 +115,16 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "minimum-free-disk-mib":
                 guard let number = value.int, number >= 0 else { throw ConfigurationError("\(at): minimum-free-disk-mib must be 0 or more") }
                 minimumFreeDisk = Int64(number) << 20
+            case "delta-grace-period":
+                guard let text = value.string, let age = Pruner.parseAge(text) else {
+                    throw ConfigurationError("\(at): delta-grace-period must be an age (1d, 12h, 90m)")
+                }
+                deltaGracePeriod = age
             case "schedules":
                 guard let list = value.sequence else { throw ConfigurationError("\(at): schedules must be a list") }
                 schedules = try list.map { try ScheduleDefinition(node: $0, file: file) }
             default:
-                throw ConfigurationError("\(at): unknown setting `\(key)` (known: listen, repo, treefiles, tokens, cachedir, workdir, max-parallel, static-delta-depth, minimum-free-disk-mib, schedules)")
+                throw ConfigurationError("\(at): unknown setting `\(key)` (known: listen, repo, treefiles, tokens, cachedir, workdir, max-parallel, static-delta-depth, minimum-free-disk-mib, delta-grace-period, schedules)")
             }
         }
         try apply(overrides, relativeTo: folder)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import TreeforgeCore
 
 /// The OSTree repository, read-only, at `/repo/`, for `ostree pull` and
 /// mirrors: files only (no listings), with ETag and Last-Modified, HEAD,
@@ -12,6 +13,8 @@ import NIOCore
 struct RepositoryFileServer: Sendable {
     let repo: URL
     let traffic: RepositoryTraffic
+    /// Deltas pruned out of the summary are served this long after.
+    var deltaGracePeriod = RetiredDeltas.defaultGracePeriod
     let fileIO = FileIO()
 
     /// The file that `path` (below `/repo/`, raw from the request line) names.
@@ -29,7 +32,7 @@ struct RepositoryFileServer: Sendable {
         guard let first = decoded.first, first != "tmp" else { throw APIError.notFound("no such file in the repository") }
         let root = (repo.path as NSString).resolvingSymlinksInPath
         let candidate = root + "/" + decoded.joined(separator: "/")
-        guard let real = Self.realPath(candidate), real.hasPrefix(root + "/") else {
+        guard let real = Self.realPath(candidate) ?? retiredDelta(decoded), real.hasPrefix(root + "/") else {
             throw APIError.notFound("no such file in the repository")
         }
         var stats = stat()
@@ -50,6 +53,14 @@ struct RepositoryFileServer: Sendable {
             let nanoseconds = UInt64(modified.timeIntervalSince1970 * 1e9)
             return "\"\(String(inode, radix: 16))-\(String(size, radix: 16))-\(String(nanoseconds, radix: 16))\""
         }
+    }
+
+    /// A delta `treeforge prune` retired, within its grace period.
+    private func retiredDelta(_ components: [String]) -> String? {
+        guard components.count == 4, components[0] == "deltas",
+              let file = RetiredDeltas(repo: URL(fileURLWithPath: (repo.path as NSString).resolvingSymlinksInPath))
+                .file(forDeltaPath: components.dropFirst().joined(separator: "/"), gracePeriod: deltaGracePeriod) else { return nil }
+        return Self.realPath(file.path)
     }
 
     private static func realPath(_ path: String) -> String? {

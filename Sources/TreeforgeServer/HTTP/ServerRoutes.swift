@@ -81,7 +81,8 @@ enum ServerRoutes {
                      body: ResponseBody(byteBuffer: ByteBuffer(string: try await services.metrics())))
         }
 
-        let files = RepositoryFileServer(repo: services.configuration.repo, traffic: services.repoTraffic)
+        let files = RepositoryFileServer(repo: services.configuration.repo, traffic: services.repoTraffic,
+                                         deltaGracePeriod: services.configuration.deltaGracePeriod)
         for method in [HTTPRequest.Method.get, .head] {
             router.on("repo/**", method: method) { request, context in
                 let prefix = "/repo/"

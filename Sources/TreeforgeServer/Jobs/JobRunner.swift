@@ -193,6 +193,9 @@ public actor JobRunner: Service {
         try await Blocking.run { try store.heartbeat(running, at: Date()) }
         let changes = try await Blocking.run { try RepositoryReconciliation.run(store: store.builds, repo: repo) }
         for change in changes { logger.warning("reconciled: \(change)") }
+        let grace = configuration.deltaGracePeriod
+        let expired = try await Blocking.run { RetiredDeltas(repo: repo).removeExpired(gracePeriod: grace) }
+        if !expired.isEmpty { logger.info("removed \(expired.count) retired static deltas whose grace period is over") }
         let pending = try await Blocking.run { try store.builds(BuildFilter(status: .publishing, limit: 1000)) }
         for ref in Set(pending.filter { $0.pid == nil }.compactMap(\.ref)) { await publishIfPending(ref) }
     }
