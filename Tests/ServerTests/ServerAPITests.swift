@@ -103,6 +103,10 @@ struct ServerAPITests {
             ("bad build id", try server.get("/api/v1/builds/abc"), 400, "bad_build_id"),
             ("bad filter", try server.get("/api/v1/builds?status=done"), 400, "bad_filter"),
             ("unknown route", try server.get("/api/v1/nothing"), 404, "not_found"),
+            ("wrong method", try server.request("DELETE", "/api/v1/refs", token: "admin"), 405, "method_not_allowed"),
+            ("wrong method on /repo/", try server.request("PUT", "/repo/config", token: "admin"), 405, "method_not_allowed"),
+            ("no token, unknown treefile", try server.request("POST", "/api/v1/composes", json: ["treefile": "nope/none.yaml"]), 401, "unauthorized"),
+            ("no scope, unknown build", try server.request("POST", "/api/v1/builds/999/cancel", token: "reader"), 403, "missing_scope"),
             ("cancel unknown", try server.request("POST", "/api/v1/builds/999/cancel", token: "admin"), 404, "not_found"),
             ("bad cron", try server.request("POST", "/api/v1/schedules", token: "admin",
                                                   json: ["name": "n", "treefile": "fixture/treefile.yaml", "cron": "61 * * * *"]), 422, "bad_cron"),
@@ -110,6 +114,7 @@ struct ServerAPITests {
                                                        json: ["name": "n", "treefile": "fixture/treefile.yaml", "cron": "0 * * * *",
                                                               "timeZone": "Mars/Olympus"]), 422, "bad_time_zone"),
         ]
+        #expect(cases.first { $0.0 == "wrong method" }?.1.header("Allow") == "GET")
         for (what, reply, status, code) in cases {
             #expect(reply.status == status && reply.errorCode == code, "\(what): \(reply.status) \(reply.text)")
             #expect(reply.header("Content-Type")?.hasPrefix("application/json") == true, "\(what)")

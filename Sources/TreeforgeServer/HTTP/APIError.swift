@@ -42,11 +42,22 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
 /// `APIError` as it is, Hummingbird's own (a body too large, a route's
 /// method) with a code, anything else a 500 that names no internals.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The routes, to tell a wrong method (405) from a wrong path (404).
+    var routes = RouteMethods()
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as HTTPResponseError where error.status == .notFound {
+            let allowed = routes.methods(for: request.uri.path)
+            guard !allowed.isEmpty else { throw APIError.notFound("no such route: \(request.method) \(request.uri.path)") }
+            var response = try APIError(.methodNotAllowed, "method_not_allowed",
+                                        "\(request.uri.path) answers \(allowed.joined(separator: ", ")), not \(request.method)")
+                .response(from: request, context: context)
+            response.headers[.allow] = allowed.joined(separator: ", ")
+            return response
         } catch let error as RangeNotSatisfiable {
             throw error
         } catch let error as HTTPResponseError {
@@ -94,5 +105,36 @@ struct RefuseUpgradeMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         response.headers[.connection] = "close"
         return response
+    }
+}
+
+/// Which methods each route pattern answers (`/api/v1/builds/:id`,
+/// `/repo/**`), filled once the router is built.
+final class RouteMethods: @unchecked Sendable {
+    private let lock = NSLock()
+    private var patterns: [(parts: [Substring], methods: [String])] = []
+
+    func set(_ routes: [(path: String, method: String)]) {
+        let grouped = Dictionary(grouping: routes, by: \.path)
+        lock.withLock {
+            patterns = grouped.map { path, routes in
+                (path.split(separator: "/"), routes.map(\.method).sorted())
+            }
+        }
+    }
+
+    /// The methods of every route `path` matches.
+    func methods(for path: String) -> [String] {
+        let parts = path.split(separator: "/")
+        let matching = lock.withLock { patterns.filter { Self.matches($0.parts, parts) } }
+        return Array(Set(matching.flatMap(\.methods))).sorted()
+    }
+
+    private static func matches(_ pattern: [Substring], _ parts: [Substring]) -> Bool {
+        for (index, piece) in pattern.enumerated() {
+            if piece == "**" { return parts.count > index }
+            guard index < parts.count, piece.hasPrefix(":") || piece == parts[index] else { return false }
+        }
+        return pattern.count == parts.count
     }
 }

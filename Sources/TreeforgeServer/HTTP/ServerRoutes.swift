@@ -9,7 +9,8 @@ enum ServerRoutes {
     static func router(_ services: ServerServices) -> Router<ServerContext> {
         let router = Router(context: ServerContext.self)
         router.add(middleware: RefuseUpgradeMiddleware())
-        router.add(middleware: JSONErrorMiddleware())
+        let routeMethods = RouteMethods()
+        router.add(middleware: JSONErrorMiddleware(routes: routeMethods))
         let api = router.group("api/v1")
 
         api.post("composes") { request, context in
@@ -91,6 +92,7 @@ enum ServerRoutes {
                 return try await files.respond(request, context: context, rawPath: path.dropFirst(prefix.count))
             }
         }
+        routeMethods.set(router.routes.map { ("\($0.path)", $0.method.rawValue) })
         return router
     }
 }

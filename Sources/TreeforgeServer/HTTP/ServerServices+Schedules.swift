@@ -24,78 +24,82 @@ extension ServerServices {
     }
 
     func createSchedule(_ body: ScheduleBody, request: Request) async throws -> ScheduleView {
-        guard let name = body.name else { throw APIError.badRequest("bad_schedule", "a schedule needs a name") }
-        guard let treefile = body.treefile, let cron = body.cron else {
-            throw APIError.badRequest("bad_schedule", "a schedule needs a treefile and a cron expression")
-        }
-        try Self.validateName(name)
-        var definition = ScheduleDefinition(name: name, treefile: treefile, cron: cron)
-        body.apply(to: &definition)
-        let located = try await validate(definition)
-        _ = try await authorize(request, .schedule, action: "schedule.create", target: name, ref: located.ref)
         let store = self.store
-        let record = ScheduleRecord(definition: definition, origin: .api, nextRunAt: Scheduler.nextRun(definition, after: Date()))
-        guard try await Blocking.run({ try store.createSchedule(record) }) else {
-            throw APIError.conflict("schedule_exists", "a schedule named \(name) exists: change it with PATCH /api/v1/schedules/\(name)")
+        let name = try await change(request, .schedule, action: "schedule.create", target: body.name) { grant in
+            guard let name = body.name else { throw APIError.badRequest("bad_schedule", "a schedule needs a name") }
+            guard let treefile = body.treefile, let cron = body.cron else {
+                throw APIError.badRequest("bad_schedule", "a schedule needs a treefile and a cron expression")
+            }
+            try Self.validateName(name)
+            var definition = ScheduleDefinition(name: name, treefile: treefile, cron: cron)
+            body.apply(to: &definition)
+            try grant.allow(ref: try await validate(definition).ref)
+            let record = ScheduleRecord(definition: definition, origin: .api, nextRunAt: Scheduler.nextRun(definition, after: Date()))
+            guard try await Blocking.run({ try store.createSchedule(record) }) else {
+                throw APIError.conflict("schedule_exists", "a schedule named \(name) exists: change it with PATCH /api/v1/schedules/\(name)")
+            }
+            return name
         }
         return try await schedule(name)
     }
 
     func updateSchedule(_ name: String, _ body: ScheduleBody, request: Request) async throws -> ScheduleView {
         let store = self.store
-        guard var record = try await Blocking.run({ try store.schedule(name) }) else { throw APIError.notFound("no schedule \(name)") }
-        if let newName = body.name, newName != name {
-            throw APIError.badRequest("bad_schedule", "a schedule cannot be renamed: create one named \(newName) and delete \(name)")
+        try await change(request, .schedule, action: "schedule.update", target: name) { grant in
+            guard var record = try await Blocking.run({ try store.schedule(name) }) else { throw APIError.notFound("no schedule \(name)") }
+            if let newName = body.name, newName != name {
+                throw APIError.badRequest("bad_schedule", "a schedule cannot be renamed: create one named \(newName) and delete \(name)")
+            }
+            let before = record.definition
+            var definition = before
+            if let treefile = body.treefile { definition.treefile = treefile }
+            if let cron = body.cron { definition.cron = cron }
+            body.apply(to: &definition)
+            try grant.allow(ref: try await validate(definition).ref)
+            var onlyPause = before
+            onlyPause.paused = definition.paused
+            if record.origin == .config && definition != onlyPause {
+                throw APIError.conflict("defined_in_config", "schedule \(name) is defined in the config file: change it there (the API may only pause and resume it)")
+            }
+            record.definition = definition
+            record.updatedAt = Date()
+            if before.cron != definition.cron || before.timeZone != definition.timeZone || (before.paused && !definition.paused) {
+                record.nextRunAt = Scheduler.nextRun(definition, after: Date())
+            }
+            _ = try await Blocking.run { [record] in try store.updateSchedule(record) }
         }
-        let before = record.definition
-        var definition = before
-        if let treefile = body.treefile { definition.treefile = treefile }
-        if let cron = body.cron { definition.cron = cron }
-        body.apply(to: &definition)
-        let located = try await validate(definition)
-        let token = try await authorize(request, .schedule, action: "schedule.update", target: name, ref: located.ref)
-        var onlyPause = before
-        onlyPause.paused = definition.paused
-        if record.origin == .config && definition != onlyPause {
-            let error = APIError.conflict("defined_in_config", "schedule \(name) is defined in the config file: change it there (the API may only pause and resume it)")
-            await auditFailure(token, action: "schedule.update", target: name, error)
-            throw error
-        }
-        record.definition = definition
-        record.updatedAt = Date()
-        if before.cron != definition.cron || before.timeZone != definition.timeZone || (before.paused && !definition.paused) {
-            record.nextRunAt = Scheduler.nextRun(definition, after: Date())
-        }
-        _ = try await Blocking.run { [record] in try store.updateSchedule(record) }
         return try await schedule(name)
     }
 
     func deleteSchedule(_ name: String, request: Request) async throws {
         let store = self.store
-        guard let record = try await Blocking.run({ try store.schedule(name) }) else { throw APIError.notFound("no schedule \(name)") }
-        let ref = (try? await Blocking.run { [queue] in try queue.locate(record.definition.treefile).ref }) ?? ""
-        let token = try await authorize(request, .schedule, action: "schedule.delete", target: name, ref: ref)
-        if record.origin == .config {
-            let error = APIError.conflict("defined_in_config", "schedule \(name) is defined in the config file: remove it there")
-            await auditFailure(token, action: "schedule.delete", target: name, error)
-            throw error
+        let queue = self.queue
+        try await change(request, .schedule, action: "schedule.delete", target: name) { grant in
+            guard let record = try await Blocking.run({ try store.schedule(name) }) else { throw APIError.notFound("no schedule \(name)") }
+            // A treefile that is gone no longer names a ref: only a token for every ref may then delete its schedule.
+            try grant.allow(ref: (try? await Blocking.run { try queue.locate(record.definition.treefile).ref }) ?? "")
+            if record.origin == .config {
+                throw APIError.conflict("defined_in_config", "schedule \(name) is defined in the config file: remove it there")
+            }
+            _ = try await Blocking.run { try store.deleteSchedule(name) }
         }
-        _ = try await Blocking.run { try store.deleteSchedule(name) }
     }
 
     /// Queues the schedule's compose now, as its next run would.
     func runSchedule(_ name: String, request: Request) async throws -> Submitted {
         let store = self.store
         let queue = self.queue
-        guard let record = try await Blocking.run({ try store.schedule(name) }) else { throw APIError.notFound("no schedule \(name)") }
-        let definition = record.definition
-        let located = try await Blocking.run { try queue.locate(definition.treefile) }
-        let token = try await authorize(request, .schedule, action: "schedule.run", target: name, ref: located.ref)
-        return try await Blocking.run {
-            let submitted = try queue.submit(definition.treefile, located: located, force: definition.composeUnchanged, version: nil,
-                                             by: token.name, trigger: "schedule:\(name)")
-            try store.recordScheduleRun(name, ranAt: Date(), buildId: submitted.id, nextRunAt: record.nextRunAt)
-            return submitted
+        return try await change(request, .schedule, action: "schedule.run", target: name) { grant in
+            guard let record = try await Blocking.run({ try store.schedule(name) }) else { throw APIError.notFound("no schedule \(name)") }
+            let definition = record.definition
+            let located = try await Blocking.run { try queue.locate(definition.treefile) }
+            try grant.allow(ref: located.ref)
+            return try await Blocking.run {
+                let submitted = try queue.submit(definition.treefile, located: located, force: definition.composeUnchanged, version: nil,
+                                                 by: grant.token.name, trigger: "schedule:\(name)")
+                try store.recordScheduleRun(name, ranAt: Date(), buildId: submitted.id, nextRunAt: record.nextRunAt)
+                return submitted
+            }
         }
     }
 

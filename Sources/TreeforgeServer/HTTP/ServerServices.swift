@@ -26,33 +26,50 @@ public struct ServerServices: Sendable {
 
     // MARK: Authorization
 
-    /// The request's token, if it may do `scope` (and touch `ref`); every
-    /// decision is written to the audit log.
-    func authorize(_ request: Request, _ scope: TokenScope, action: String, target: String?, ref: String? = nil) async throws -> APIToken {
+    /// A change the request's token may make: its scope is checked, then
+    /// `body` looks up what it touches and checks the ref with `grant.allow`.
+    /// Every outcome — done, refused, or failed with a 4xx — is one row of
+    /// the audit log.
+    func change<T: Sendable>(_ request: Request, _ scope: TokenScope, action: String, target: String?,
+                             _ body: (Grant) async throws -> T) async throws -> T {
         let token = tokens.token(forAuthorization: request.headers[.authorization])
-        var refusal: APIError?
+        var result: Result<T, any Error>
         if request.headers[.authorization] == nil {
-            refusal = .unauthorized("this request changes something: it needs `Authorization: Bearer TOKEN` with the \(scope.rawValue) scope")
-        } else if token == nil {
-            refusal = .unauthorized("the token is unknown or revoked")
-        } else if let token, !token.allows(scope) {
-            refusal = .forbidden("missing_scope", "token \(token.name) lacks the \(scope.rawValue) scope")
-        } else if let token, let ref, !token.allows(ref: ref) {
-            refusal = .forbidden("ref_not_allowed", "token \(token.name) may not touch \(ref) (its refs: \((token.refs ?? []).joined(separator: ", ")))")
+            result = .failure(APIError.unauthorized("this request changes something: it needs `Authorization: Bearer TOKEN` with the \(scope.rawValue) scope"))
+        } else if let token {
+            if token.allows(scope) {
+                do {
+                    result = .success(try await body(Grant(token: token)))
+                } catch {
+                    result = .failure(error)
+                }
+            } else {
+                result = .failure(APIError.forbidden("missing_scope", "token \(token.name) lacks the \(scope.rawValue) scope"))
+            }
+        } else {
+            result = .failure(APIError.unauthorized("the token is unknown or revoked"))
         }
-        let entry = AuditEntry(token: token?.name, action: action, target: target, result: refusal?.code ?? "ok",
-                               detail: refusal?.message)
+        let refusal: APIError? = switch result {
+        case .success: nil
+        case .failure(let error as APIError): error
+        case .failure: APIError(.internalServerError, "internal", "failed")
+        }
+        let entry = AuditEntry(token: token?.name, action: action, target: target, result: refusal?.code ?? "ok", detail: refusal?.message)
         let store = self.store
         try await Blocking.run { try store.audit(entry) }
-        if let refusal { throw refusal }
-        return token!
+        return try result.get()
     }
 
-    /// Records the end of an authorized action that failed after the check.
-    func auditFailure(_ token: APIToken, action: String, target: String?, _ error: APIError) async {
-        let store = self.store
-        let entry = AuditEntry(token: token.name, action: action, target: target, result: error.code, detail: error.message)
-        try? await Blocking.run { try store.audit(entry) }
+    /// What a change's token may do.
+    struct Grant: Sendable {
+        let token: APIToken
+
+        /// Refuses a ref outside the token's prefixes.
+        func allow(ref: String) throws {
+            guard token.allows(ref: ref) else {
+                throw APIError.forbidden("ref_not_allowed", "token \(token.name) may not touch \(ref) (its refs: \((token.refs ?? []).joined(separator: ", ")))")
+            }
+        }
     }
 
     // MARK: Composes
@@ -61,40 +78,43 @@ public struct ServerServices: Sendable {
     func submit(_ body: ComposeSubmissionBody, idempotencyKey: String?, request: Request) async throws -> Submitted {
         let queue = self.queue
         let name = body.treefile
-        if let key = idempotencyKey, key.isEmpty || key.count > 200 {
-            throw APIError.badRequest("bad_idempotency_key", "Idempotency-Key must be 1 to 200 characters")
-        }
-        if let version = body.version, version.isEmpty || version.count > 128 || version.contains(where: { $0.isNewline }) {
-            throw APIError.badRequest("bad_version", "version must be 1 to 128 characters on one line")
-        }
-        // The ref decides what the token may touch, so the treefile is read before anything is queued.
-        let located = try await Blocking.run { try queue.locate(name) }
-        let token = try await authorize(request, .submit, action: "submit", target: name, ref: located.ref)
-        return try await Blocking.run {
-            try queue.submit(name, located: located, force: body.force ?? false, version: body.version, by: token.name, trigger: "api",
-                             idempotencyKey: idempotencyKey)
+        return try await change(request, .submit, action: "submit", target: name) { grant in
+            if let key = idempotencyKey, key.isEmpty || key.count > 200 {
+                throw APIError.badRequest("bad_idempotency_key", "Idempotency-Key must be 1 to 200 characters")
+            }
+            if let version = body.version, version.isEmpty || version.count > 128 || version.contains(where: { $0.isNewline }) {
+                throw APIError.badRequest("bad_version", "version must be 1 to 128 characters on one line")
+            }
+            // The ref decides what the token may touch, so the treefile is read before anything is queued.
+            let located = try await Blocking.run { try queue.locate(name) }
+            try grant.allow(ref: located.ref)
+            return try await Blocking.run {
+                try queue.submit(name, located: located, force: body.force ?? false, version: body.version, by: grant.token.name,
+                                 trigger: "api", idempotencyKey: idempotencyKey)
+            }
         }
     }
 
     /// Cancels a build: a queued one at once, a running one through its compose.
     func cancel(_ id: Int64, request: Request) async throws -> String {
         let store = self.store
-        guard let build = try await Blocking.run({ try store.builds.build(id) }) else {
-            throw APIError.notFound("no build #\(id)")
-        }
-        let token = try await authorize(request, .cancel, action: "cancel", target: "build #\(id)", ref: build.ref ?? "")
-        switch try await Blocking.run({ try store.requestCancel(id, at: Date()) }) {
-        case .cancelledWhileQueued:
-            return "cancelled"
-        case .stopRunning:
-            _ = await runner.cancel(id)
-            return "cancelling"
-        case .alreadyFinished(let status):
-            let error = APIError.conflict("build_finished", "build #\(id) is \(status.rawValue): there is nothing to cancel")
-            await auditFailure(token, action: "cancel", target: "build #\(id)", error)
-            throw error
-        case .notFound:
-            throw APIError.notFound("no build #\(id)")
+        let runner = self.runner
+        return try await change(request, .cancel, action: "cancel", target: "build #\(id)") { grant in
+            guard let build = try await Blocking.run({ try store.builds.build(id) }) else {
+                throw APIError.notFound("no build #\(id)")
+            }
+            try grant.allow(ref: build.ref ?? "")
+            switch try await Blocking.run({ try store.requestCancel(id, at: Date()) }) {
+            case .cancelledWhileQueued:
+                return "cancelled"
+            case .stopRunning:
+                _ = await runner.cancel(id)
+                return "cancelling"
+            case .alreadyFinished(let status):
+                throw APIError.conflict("build_finished", "build #\(id) is \(status.rawValue): there is nothing to cancel")
+            case .notFound:
+                throw APIError.notFound("no build #\(id)")
+            }
         }
     }
 }
