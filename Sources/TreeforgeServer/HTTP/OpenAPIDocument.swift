@@ -15,8 +15,8 @@ enum OpenAPIDocument {
       "components": {
         "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
         "parameters": {
-          "id": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}},
-          "other": {"name": "other", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}},
+          "id": {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 9223372036854775807}},
+          "other": {"name": "other", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 9223372036854775807}},
           "name": {"name": "name", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"}}
         },
         "responses": {
@@ -33,9 +33,9 @@ enum OpenAPIDocument {
           "ComposeSubmission": {
             "type": "object", "required": ["treefile"],
             "properties": {
-              "treefile": {"type": "string", "description": "Its path under the server's treefiles folder, like demo/demo.yaml."},
+              "treefile": {"type": "string", "minLength": 1, "description": "Its path under the server's treefiles folder, like demo/demo.yaml."},
               "force": {"type": "boolean", "description": "Compose even when the inputs are unchanged."},
-              "version": {"type": "string", "description": "The version to give the commit (default: the next one)."}
+              "version": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^\\n\\r]*$", "description": "The version to give the commit (default: the next one)."}
             }
           },
           "Submitted": {
@@ -111,10 +111,13 @@ enum OpenAPIDocument {
             "properties": {"treefiles": {"type": "array", "items": {"type": "object", "required": ["name"],
                            "properties": {"name": {"type": "string"}, "ref": {"type": "string"}, "error": {"type": "string"}}}}}
           },
+          "ScheduleCreate": {
+            "allOf": [{"$ref": "#/components/schemas/ScheduleInput"}, {"type": "object", "required": ["name", "treefile", "cron"]}]
+          },
           "ScheduleInput": {
             "type": "object",
             "properties": {
-              "name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"}, "treefile": {"type": "string"},
+              "name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"}, "treefile": {"type": "string", "minLength": 1},
               "cron": {"type": "string", "description": "Five fields: minute hour day-of-month month day-of-week; or @daily, @hourly, …"},
               "timeZone": {"type": "string", "description": "UTC (default) or a named zone such as Europe/Berlin."},
               "composeUnchanged": {"type": "boolean"}, "missedRuns": {"type": "string", "enum": ["run-once", "skip"]},
@@ -169,7 +172,7 @@ enum OpenAPIDocument {
               {"name": "ref", "in": "query", "schema": {"type": "string"}},
               {"name": "status", "in": "query", "schema": {"$ref": "#/components/schemas/Status"}},
               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
-              {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}}
+              {"name": "before", "in": "query", "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 9223372036854775807}}
             ],
             "responses": {"200": {"description": "A page of builds.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BuildList"}}}},
                           "400": {"$ref": "#/components/responses/Error"}}
@@ -231,7 +234,7 @@ enum OpenAPIDocument {
           },
           "post": {
             "summary": "Create a schedule", "operationId": "createSchedule", "security": [{"token": []}],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScheduleInput"}}}},
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScheduleCreate"}}}},
             "responses": {"201": {"description": "Created.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schedule"}}}},
                           "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                           "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
