@@ -57,3 +57,22 @@ struct RetiredDeltaTests {
         #expect(try server.stop() == 0)
     }
 }
+
+/// `prune-keep-last`: the server's lane prunes a ref after each commit.
+@Suite(.serialized, .enabled(if: getuid() == 0, "librpm chroots into the new root: run as root"))
+struct PruneLaneTests {
+    @Test func eachCommitIsFollowedByAPruneOfItsRef() throws {
+        let server = try ServerHarness("prune-lane")
+        let config = try server.dir.write("server.yaml", "prune-keep-last: 2\n")
+        try server.start(["--config", config.path])
+        for force in [false, true, true] {
+            let id = try server.submit(force: force)
+            #expect(try server.waitFor(id, ["succeeded", "failed"])["status"] as? String == "succeeded")
+        }
+        try server.waitUntil("the lane to prune the ref to two commits", timeout: 30) {
+            try Oracle.ostree(server.repo, ["log", server.ref]).components(separatedBy: "\ncommit ").count == 2
+        }
+        #expect(try server.stop() == 0)
+        #expect(server.log.contains("lane: pruning \(server.ref) to its last 2 commits"), "\(server.log)")
+    }
+}

@@ -126,6 +126,16 @@ struct ServerAPITests {
         let second = try Command.run([Fixtures.treeforgeExecutable.path, "serve", "--listen", "127.0.0.1:0", "--repo", server.repo.path,
                                       "--treefiles", server.treefiles.path])
         #expect(second.status == 2 && second.stderr.contains("another treeforge serve owns"), "\(second.stderr)")
+        // A config file with a bad schedule, an unknown key, or an unreadable tokens file: a refusal to start, saying which.
+        for (config, says) in [("schedules:\n  - {name: n, treefile: fixture/treefile.yaml, cron: \"0 25 * * *\"}\n", "schedule n: cron `0 25 * * *`: hour"),
+                               ("schedules:\n  - {name: n, treefile: fixture/treefile.yaml, cron: \"@daily\", time-zone: Nowhere/Land}\n", "Nowhere/Land is not a time zone"),
+                               ("colour: blue\n", "unknown setting `colour`"),
+                               ("tokens: missing.yaml\n", "cannot read the tokens file")] {
+            let file = try server.dir.write("bad-\(UUID().uuidString).yaml", config)
+            let refused = try Command.run([Fixtures.treeforgeExecutable.path, "serve", "--config", file.path, "--listen", "127.0.0.1:0",
+                                           "--repo", server.dir.path("other-repo").path])
+            #expect(refused.status == 2 && refused.stderr.contains(says), "\(config): \(refused.stderr)")
+        }
         #expect(try server.stop() == 0)
     }
 

@@ -29,3 +29,13 @@ enum ProcessIdentity {
         return String(decoding: cmdline, as: UTF8.self).contains("treeforge")
     }
 }
+
+extension BuildRecord {
+    /// Signals the compose process running this build — the one its pid and
+    /// start time name, never a later process that reused the pid; false when
+    /// none runs.
+    public func signalComposeProcess(_ signal: Int32) -> Bool {
+        guard let pid, ProcessIdentity.isAlive(pid: pid, identity: process) else { return false }
+        return kill(pid, signal) == 0
+    }
+}

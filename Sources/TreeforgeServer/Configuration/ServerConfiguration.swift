@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var minimumFreeDisk: Int64 = 1 << 30
     /// How long deltas that `treeforge prune` took out of the summary stay served.
     public var deltaGracePeriod = RetiredDeltas.defaultGracePeriod
+    /// After each commit, prune its ref to this many commits (`treeforge
+    /// prune --keep-last`); nil: never.
+    public var pruneKeepLast: Int?
 
     public init() {}
 
@@ -115,6 +118,9 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "minimum-free-disk-mib":
                 guard let number = value.int, number >= 0 else { throw ConfigurationError("\(at): minimum-free-disk-mib must be 0 or more") }
                 minimumFreeDisk = Int64(number) << 20
+            case "prune-keep-last":
+                guard let number = value.int, number >= 1 else { throw ConfigurationError("\(at): prune-keep-last must be 1 or more") }
+                pruneKeepLast = number
             case "delta-grace-period":
                 guard let text = value.string, let age = Pruner.parseAge(text) else {
                     throw ConfigurationError("\(at): delta-grace-period must be an age (1d, 12h, 90m)")
@@ -124,7 +130,7 @@ public struct ServerConfiguration: Sendable, Equatable {
                 guard let list = value.sequence else { throw ConfigurationError("\(at): schedules must be a list") }
                 schedules = try list.map { try ScheduleDefinition(node: $0, file: file) }
             default:
-                throw ConfigurationError("\(at): unknown setting `\(key)` (known: listen, repo, treefiles, tokens, cachedir, workdir, max-parallel, static-delta-depth, minimum-free-disk-mib, delta-grace-period, schedules)")
+                throw ConfigurationError("\(at): unknown setting `\(key)` (known: listen, repo, treefiles, tokens, cachedir, workdir, max-parallel, static-delta-depth, minimum-free-disk-mib, delta-grace-period, prune-keep-last, schedules)")
             }
         }
         try apply(overrides, relativeTo: folder)
@@ -161,8 +167,16 @@ public struct ServerConfiguration: Sendable, Equatable {
     private func validate() throws {
         guard maxParallel >= 1 else { throw ConfigurationError("max-parallel must be at least 1") }
         var names = Set<String>()
-        for schedule in schedules where !names.insert(schedule.name).inserted {
-            throw ConfigurationError("two schedules are named \(schedule.name)")
+        for schedule in schedules {
+            guard names.insert(schedule.name).inserted else { throw ConfigurationError("two schedules are named \(schedule.name)") }
+            do {
+                _ = try CronExpression(schedule.cron)
+            } catch {
+                throw ConfigurationError("schedule \(schedule.name): \(error)")
+            }
+            guard TimeZone(identifier: schedule.timeZone) != nil else {
+                throw ConfigurationError("schedule \(schedule.name): \(schedule.timeZone) is not a time zone (UTC, Europe/Berlin, …)")
+            }
         }
     }
 }

@@ -108,7 +108,11 @@ public struct ServerServices: Sendable {
             case .cancelledWhileQueued:
                 return "cancelled"
             case .stopRunning:
-                _ = await runner.cancel(id)
+                // Not one of this server's children (a `compose tree` someone ran by hand, adopting
+                // nothing): its process is cancelled the same way, with SIGTERM.
+                if await !runner.cancel(id), !build.signalComposeProcess(SIGTERM) {
+                    throw APIError.conflict("build_not_running", "build #\(id) is \(build.status.rawValue) but no process runs it: it is settled within seconds")
+                }
                 return "cancelling"
             case .alreadyFinished(let status):
                 throw APIError.conflict("build_finished", "build #\(id) is \(status.rawValue): there is nothing to cancel")

@@ -31,7 +31,8 @@ public actor JobRunner: Service {
     /// publication by pulling from its `/repo/`, so none starts before.
     let address: ServerAddress
     private var composes: [Int64: RunningJob] = [:]
-    private var publishes: [String: ChildProcess] = [:]
+    /// The lane: a publish or a prune per ref, never waiting for a compose slot.
+    private var lane: [String: ChildProcess] = [:]
     /// When a ref's publish last failed: the lane tries it again a minute later, not every round.
     private var publishFailedAt: [String: Date] = [:]
     private var draining = false
@@ -59,7 +60,7 @@ public actor JobRunner: Service {
         public var publishing: [String]
     }
 
-    public var snapshot: Snapshot { Snapshot(running: composes.keys.sorted(), publishing: publishes.keys.sorted()) }
+    public var snapshot: Snapshot { Snapshot(running: composes.keys.sorted(), publishing: lane.keys.sorted()) }
 
     public func run() async throws {
         try await startUp()
@@ -170,6 +171,8 @@ public actor JobRunner: Service {
         }
         guard !job.sawOutcome else {
             await publishIfPending(job.ref)
+            // Committed (exit 0): the ref's history is pruned, when the server is asked to.
+            if status == 0 { pruneIfConfigured(job.ref) }
             return
         }
         // Died without saying how it ended (killed, crashed): keep its last words, settle its build.
@@ -202,9 +205,9 @@ public actor JobRunner: Service {
 
     /// The publish lane: one `treeforge publish --ref` per ref, outside the
     /// compose slots; nothing to do when a compose of the ref runs (it
-    /// publishes first) or the head is published.
+    /// lane first) or the head is published.
     private func publishIfPending(_ ref: String) async {
-        guard !draining, publishes[ref] == nil, !composes.values.contains(where: { $0.ref == ref }),
+        guard !draining, lane[ref] == nil, !composes.values.contains(where: { $0.ref == ref }),
               let repository = address.repository else { return }
         if let failed = publishFailedAt[ref], Date().timeIntervalSince(failed) < 60 { return }
         let store = self.store
@@ -214,7 +217,7 @@ public actor JobRunner: Service {
                                                                     "--progress", "json", "--static-delta-depth",
                                                                     String(configuration.staticDeltaDepth),
                                                                     "--verify-pull", repository.absoluteString])
-        publishes[ref] = child
+        lane[ref] = child
         do {
             try child.start(onLine: { _ in }, onExit: { [weak self] status in
                 guard let self else { return }
@@ -222,13 +225,41 @@ public actor JobRunner: Service {
             })
             logger.info("publish lane: publishing \(ref) (build #\(build.id ?? 0) left it unpublished)")
         } catch {
-            publishes[ref] = nil
+            lane[ref] = nil
             logger.error("publish lane: cannot start the publish of \(ref): \(error)")
         }
     }
 
+    /// `prune-keep-last`: after each commit, `treeforge prune` of its ref in
+    /// the lane (it takes the ref's lock, so a compose of the ref waits for it).
+    private func pruneIfConfigured(_ ref: String) {
+        guard let keep = configuration.pruneKeepLast, !draining, lane[ref] == nil else { return }
+        let child = ChildProcess(executable: executable, arguments: [
+            "prune", "--ref", ref, "--keep-last", String(keep), "--repo", configuration.repo.path,
+            "--delta-grace-period", "\(Int(configuration.deltaGracePeriod))s",
+        ])
+        lane[ref] = child
+        do {
+            try child.start(onLine: { _ in }, onExit: { [weak self] status in
+                guard let self else { return }
+                Task { await self.pruneExited(ref, status: status) }
+            })
+            logger.info("lane: pruning \(ref) to its last \(keep) commits")
+        } catch {
+            lane[ref] = nil
+            logger.error("lane: cannot start the prune of \(ref): \(error)")
+        }
+    }
+
+    private func pruneExited(_ ref: String, status: Int32) {
+        let child = lane.removeValue(forKey: ref)
+        if status != 0 {
+            logger.error("lane: pruning \(ref) failed (status \(status)): \(child?.lastOutput.suffix(2000) ?? "")")
+        }
+    }
+
     private func publishExited(_ ref: String, status: Int32) {
-        let child = publishes.removeValue(forKey: ref)
+        let child = lane.removeValue(forKey: ref)
         publishFailedAt[ref] = status == 0 ? nil : Date()
         if status != 0 {
             logger.error("publish lane: publishing \(ref) failed (status \(status)): \(child?.lastOutput.suffix(2000) ?? "")")
@@ -248,11 +279,11 @@ public actor JobRunner: Service {
     private func drain() async {
         draining = true
         let cancelled = composes.keys.sorted()
-        guard !cancelled.isEmpty || !publishes.isEmpty else { return }
+        guard !cancelled.isEmpty || !lane.isEmpty else { return }
         logger.info("shutting down: cancelling builds \(cancelled.map { "#\($0)" }.joined(separator: ", "))")
         for job in composes.values { job.child.signal(SIGTERM) }
         let deadline = Date().addingTimeInterval(60)
-        while (!composes.isEmpty || !publishes.isEmpty) && Date() < deadline {
+        while (!composes.isEmpty || !lane.isEmpty) && Date() < deadline {
             try? await Task.sleep(for: .milliseconds(100))
         }
         for job in composes.values { job.child.signal(SIGKILL) }

@@ -16,6 +16,8 @@ public enum ComposeServer {
     /// composes run as; `ready` gets the address once the socket listens.
     public static func run(configuration: ServerConfiguration, executable: URL, logger: Logger,
                            ready: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+        // A tokens file that does not load stops the start before anything is touched.
+        let tokens = try TokenRegistry(file: configuration.tokens)
         // One server per repository: two would start the same queued builds.
         let lock = RepositoryLock.server(in: configuration.repo)
         let taken = try lock.acquireIfFree(as: .init(build: nil), stage: .record)
@@ -27,7 +29,6 @@ public enum ComposeServer {
         // Migrations before serving: the store opens (and migrates) the build database.
         let builds = try BuildStore(repoPath: configuration.repo)
         let store = SQLiteServerStore(builds: builds)
-        let tokens = try TokenRegistry(file: configuration.tokens)
         if configuration.tokens == nil {
             logger.warning("no tokens file (--tokens): the API is read-only, every change is refused")
         } else {
