@@ -14,15 +14,28 @@ struct RepositoryFileServer: Sendable {
     let repo: URL
     let traffic: RepositoryTraffic
     /// Deltas pruned out of the summary are served this long after.
-    var deltaGracePeriod = RetiredDeltas.defaultGracePeriod
+    let deltaGracePeriod: TimeInterval
     let fileIO = FileIO()
+    /// The repository's real path, symlinks resolved, once.
+    let root: String
+    /// Files up to this size are read in one `pread` (from the page cache,
+    /// microseconds); larger ones stream through NIO's thread pool.
+    static let wholeReadLimit = 1 << 20
+
+    init(repo: URL, traffic: RepositoryTraffic, deltaGracePeriod: TimeInterval = RetiredDeltas.defaultGracePeriod) {
+        self.repo = repo
+        self.traffic = traffic
+        self.deltaGracePeriod = deltaGracePeriod
+        root = (repo.path as NSString).resolvingSymlinksInPath
+    }
 
     /// The file that `path` (below `/repo/`, raw from the request line) names.
     func locate(_ rawPath: Substring) throws -> (path: String, info: FileInfo) {
         let components = rawPath.split(separator: "/", omittingEmptySubsequences: false)
         var decoded: [String] = []
         for component in components {
-            guard let text = String(component).removingPercentEncoding, !text.isEmpty, text != ".", text != "..",
+            let raw = String(component)
+            guard let text = raw.contains("%") ? raw.removingPercentEncoding : raw, !text.isEmpty, text != ".", text != "..",
                   !text.hasPrefix("."), !text.contains("/"), !text.contains("\0") else {
                 throw APIError.notFound("no such file in the repository")
             }
@@ -30,7 +43,6 @@ struct RepositoryFileServer: Sendable {
         }
         // ostree's own scratch space, never for clients.
         guard let first = decoded.first, first != "tmp" else { throw APIError.notFound("no such file in the repository") }
-        let root = (repo.path as NSString).resolvingSymlinksInPath
         let candidate = root + "/" + decoded.joined(separator: "/")
         guard let real = Self.realPath(candidate) ?? retiredDelta(decoded), real.hasPrefix(root + "/") else {
             throw APIError.notFound("no such file in the repository")
@@ -58,7 +70,7 @@ struct RepositoryFileServer: Sendable {
     /// A delta `treeforge prune` retired, within its grace period.
     private func retiredDelta(_ components: [String]) -> String? {
         guard components.count == 4, components[0] == "deltas",
-              let file = RetiredDeltas(repo: URL(fileURLWithPath: (repo.path as NSString).resolvingSymlinksInPath))
+              let file = RetiredDeltas(repo: URL(fileURLWithPath: root))
                 .file(forDeltaPath: components.dropFirst().joined(separator: "/"), gracePeriod: deltaGracePeriod) else { return nil }
         return Self.realPath(file.path)
     }
@@ -104,8 +116,31 @@ struct RepositoryFileServer: Sendable {
         headers[.contentLength] = String(length)
         traffic.record(bytes: request.method == .head ? 0 : length)
         guard request.method != .head, let range else { return Response(status: status, headers: headers) }
+        if length <= Self.wholeReadLimit, let bytes = Self.read(path, range) {
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
+        }
         let body = try await fileIO.loadFile(path: path, range: range, context: context)
         return Response(status: status, headers: headers, body: body)
+    }
+
+    /// The bytes of `range` of a small file; nil when it cannot be read whole
+    /// (then it streams, and says why if it fails).
+    private static func read(_ path: String, _ range: ClosedRange<Int>) -> ByteBuffer? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = ByteBufferAllocator().buffer(capacity: range.count)
+        let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: range.count) { target in
+            var done = 0
+            while done < range.count {
+                let count = pread(fd, target.baseAddress! + done, range.count - done, off_t(range.lowerBound + done))
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                done += count
+            }
+            return done
+        }
+        return read == range.count ? buffer : nil
     }
 
     /// One range, `bytes=a-b`, `bytes=a-` or `bytes=-n`; nil when it is not
@@ -136,17 +171,35 @@ struct RepositoryFileServer: Sendable {
         path.contains("/objects/") || path.contains("/deltas/")
     }
 
-    private static let dateFormat: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter
-    }()
-    private static let dateLock = NSLock()
+    /// RFC 9110's IMF-fixdate, through the C library (a DateFormatter per
+    /// request cost more than reading the file).
+    static func httpDate(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var text = [CChar](repeating: 0, count: 64)
+        let count = strftime(&text, text.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
+        return String(decoding: text.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 
-    static func httpDate(_ date: Date) -> String { dateLock.withLock { dateFormat.string(from: date) } }
-    static func parseHTTPDate(_ text: String) -> Date? { dateLock.withLock { dateFormat.date(from: text) } }
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form clients send back.
+    static func parseHTTPDate(_ text: String) -> Date? {
+        let fields = text.split(separator: " ")
+        guard fields.count == 6, fields[5] == "GMT", let day = Int(fields[1]), let month = months.firstIndex(of: String(fields[2])),
+              let year = Int(fields[3]) else { return nil }
+        let time = fields[4].split(separator: ":").compactMap { Int($0) }
+        guard time.count == 3 else { return nil }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(time[0])
+        parts.tm_min = Int32(time[1])
+        parts.tm_sec = Int32(time[2])
+        return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
+    }
 }
 
 /// 416 with the size, as RFC 9110 asks.
