@@ -193,6 +193,23 @@ enum OpenAPIDocument {
                           "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
           }
         },
+        "/api/v1/builds/{id}/log": {
+          "get": {
+            "summary": "The build's events as Server-Sent Events, live while it runs", "operationId": "streamBuildLog",
+            "parameters": [
+              {"$ref": "#/components/parameters/id"},
+              {"name": "from", "in": "query", "schema": {"type": "string", "pattern": "^(start|tail|[0-9]{1,9})$"},
+               "description": "start (default), tail (the last `tail` events, then what comes), or the seq of the first event."},
+              {"name": "tail", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
+              {"name": "stage", "in": "query", "schema": {"type": "string", "enum": ["load", "resolve", "lock", "download", "install", "postprocess", "commit", "publish", "record"]}},
+              {"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"},
+               "description": "Resume after this event (what EventSource sends when it reconnects)."}
+            ],
+            "responses": {"200": {"description": "`id: SEQ`, `event: TYPE`, `data: LINE` per event; `event: end` with the status when the build has ended.",
+                                  "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                          "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+          }
+        },
         "/api/v1/builds/{id}/diff/{other}": {
           "get": {
             "summary": "The package changes from one build to another", "operationId": "diffBuilds",

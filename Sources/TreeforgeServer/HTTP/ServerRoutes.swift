@@ -33,6 +33,11 @@ enum ServerRoutes {
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         }
+        api.get("builds/:id/log") { request, context in
+            let query = request.uri.queryParameters.reduce(into: [String: String]()) { $0[String($1.key)] = String($1.value) }
+            return try await services.logStream(try context.parameters.buildID(), query: query,
+                                                lastEventID: request.headers[.lastEventID])
+        }
         api.get("builds/:id/diff/:other") { _, context in
             try Response.json(try await services.diff(try context.parameters.buildID(), try context.parameters.buildID("other")))
         }
@@ -99,6 +104,7 @@ enum ServerRoutes {
 
 extension HTTPField.Name {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
 }
 
 extension SubmissionResponse {

@@ -118,6 +118,22 @@ public final class SQLiteServerStore: ServerStore {
         try db.read { try String.fetchAll($0, sql: "SELECT line FROM buildEvent WHERE buildId = ? ORDER BY seq", arguments: [id]) }
     }
 
+    public func eventRecords(of id: Int64, from seq: Int, limit: Int) throws -> [EventRecord] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, type, line FROM buildEvent WHERE buildId = ? AND seq >= ? ORDER BY seq LIMIT ?",
+                             arguments: [id, seq, limit]).map { EventRecord(seq: $0["seq"], type: $0["type"], line: $0["line"]) }
+        }
+    }
+
+    public func stage(of id: Int64, at seq: Int) throws -> String? {
+        try db.read { db in
+            guard let line = try String.fetchOne(db, sql: """
+                SELECT line FROM buildEvent WHERE buildId = ? AND seq < ? AND type = 'stageStarted' ORDER BY seq DESC LIMIT 1
+                """, arguments: [id, seq]) else { return nil }
+            return LogStream.stage(ofLine: line)
+        }
+    }
+
     public func eventCounts(of id: Int64) throws -> [String: Int] {
         try db.read { db in
             Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT type, count(*) AS n FROM buildEvent WHERE buildId = ? GROUP BY type",

@@ -24,6 +24,10 @@ public protocol ServerStore: Sendable {
     /// The event lines a compose wrote, in order.
     func appendEvent(_ id: Int64, seq: Int, type: String, line: String) throws
     func events(of id: Int64) throws -> [String]
+    /// Up to `limit` recorded events from `seq` on, in order.
+    func eventRecords(of id: Int64, from seq: Int, limit: Int) throws -> [EventRecord]
+    /// The stage running at `seq`: the last one started before it.
+    func stage(of id: Int64, at seq: Int) throws -> String?
     func eventCounts(of id: Int64) throws -> [String: Int]
     /// What a child printed on stderr before it died without an outcome.
     func recordChildOutput(_ id: Int64, _ text: String) throws
@@ -55,6 +59,14 @@ public protocol ServerStore: Sendable {
     func auditLog(limit: Int) throws -> [AuditEntry]
     /// The build records the composes write.
     var builds: BuildStore { get }
+}
+
+/// One recorded event line of a build.
+public struct EventRecord: Sendable, Equatable {
+    public var seq: Int
+    public var type: String
+    /// The line as the compose wrote it (docs/events.md).
+    public var line: String
 }
 
 /// A compose to queue.
