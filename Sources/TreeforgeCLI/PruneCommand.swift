@@ -28,7 +28,13 @@ struct PruneCommand: ParsableCommand {
         }
     }
 
+    /// The server's pid: a lane child the server starts dies with it.
+    @Option(help: .hidden) var serverPid: Int32?
+
     func run() throws {
+        if let serverPid, !ComposeChildLifetime.dieWith(parent: serverPid) {
+            throw ValidationError("--server-pid \(serverPid): that process is gone")
+        }
         let policy: Pruner.Policy = keepLast.map { .keepLast($0) } ?? .keepYoungerThan(Pruner.parseAge(keepYoungerThan!)!)
         try TerminalOutput.reportingErrors { _ in
             var pruner = Pruner(repoPath: URL(fileURLWithPath: repo))

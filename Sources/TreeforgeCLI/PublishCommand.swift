@@ -18,7 +18,13 @@ struct PublishCommand: ParsableCommand {
 
     @OptionGroup(title: "Publishing") var publishOptions: PublishOptions
 
+    /// The server's pid: a lane child the server starts dies with it.
+    @Option(help: .hidden) var serverPid: Int32?
+
     func run() throws {
+        if let serverPid, !ComposeChildLifetime.dieWith(parent: serverPid) {
+            throw ValidationError("--server-pid \(serverPid): that process is gone")
+        }
         try TerminalOutput.reportingErrors(progress: progress) { output in
             var publisher = RepositoryPublisher(repo: URL(fileURLWithPath: repo), policy: publishOptions.policy)
             publisher.waitForRef = !noWait

@@ -17,7 +17,12 @@ import TreeforgeCore
                                logger: Logger(label: "test"))
         let services = ServerServices(configuration: configuration, store: store, runner: runner, tokens: try TokenRegistry(file: nil))
         let router = ServerRoutes.router(services)
-        let routes = Set(router.routes.map { route in
+        // The API's routes; the pages (/, /builds/…, /refs/…, /schedules, /assets/) are not part of it.
+        let apiRoutes = router.routes.filter { route in
+            let path = "/" + "\(route.path)".split(separator: "/").joined(separator: "/")
+            return ["/api/", "/repo/", "/health", "/metrics"].contains { path.hasPrefix($0) }
+        }
+        let routes = Set(apiRoutes.map { route in
             let path = "\(route.path)".split(separator: "/").map { part in
                 part == "**" ? "{path}" : part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
             }

@@ -52,7 +52,7 @@ struct RetiredDeltaTests {
         }
         try server.waitUntil("the retired delta to be removed", timeout: 20) {
             let folder = server.repo.appendingPathComponent(".treeforge/retired-deltas").path
-            return ((try? FileManager.default.subpathsOfDirectory(atPath: folder)) ?? []).isEmpty
+            return ((try? FileManager.default.subpathsOfDirectory(atPath: folder)) ?? []).allSatisfy { !$0.contains("/") }
         }
         #expect(try server.stop() == 0)
     }

@@ -33,6 +33,11 @@ struct ScheduleAPITests {
         #expect(configured["origin"] as? String == "config" && configured["timeZone"] as? String == "Europe/Berlin"
                 && configured["missedRuns"] as? String == "skip")
 
+        // A token for other refs cannot take the schedule over by pointing it at a treefile of its own.
+        try server.treefile("fedora", ref: "fedora/x86_64/base")
+        let takeover = try server.request("PATCH", "/api/v1/schedules/nightly", token: "elsewhere",
+                                          json: ["treefile": "fedora/treefile.yaml", "paused": true])
+        #expect(takeover.status == 403 && takeover.errorCode == "ref_not_allowed", "\(takeover.text)")
         let paused = try server.request("PATCH", "/api/v1/schedules/nightly", token: "nightly", json: ["paused": true])
         #expect(paused.status == 200 && paused.json["paused"] as? Bool == true, "\(paused.text)")
         let badCron = try server.request("PATCH", "/api/v1/schedules/nightly", token: "nightly", json: ["cron": "every night"])

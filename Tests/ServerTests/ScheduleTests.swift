@@ -142,6 +142,15 @@ import TreeforgeCore
         let replay = try store.submit(submission("c", key: "k1"))
         #expect(replay.id == other.id && replay.replayed)
         #expect(try store.queued().map(\.ref) == ["a", "b"])
+        // A key given to a submission that joined a queued build replays that build.
+        #expect(try store.submit(submission("a", key: "k2")).id == first.id)
+        #expect(try store.submit(submission("z", key: "k2")).id == first.id)
+        // Another treefile of the same ref does not join; a build a child has taken up is not joined either.
+        var sameRef = submission("a")
+        sameRef.treefileName = "other.yaml"
+        #expect(try store.submit(sameRef).id != first.id)
+        try store.started(first.id, at: Date())
+        #expect(try store.submit(submission("a")).id != first.id)
     }
 
     @Test func aQueuedBuildIsCancelledAtOnceAndAFinishedOneIsNot() throws {
@@ -174,7 +183,7 @@ import TreeforgeCore
         var record = try #require(try store.schedule("nightly"))
         record.definition.paused = true
         _ = try store.updateSchedule(record)
-        try store.recordScheduleRun("nightly", ranAt: Date(), buildId: 7, nextRunAt: next.addingTimeInterval(86400))
+        try store.recordScheduleRun("nightly", ranAt: Date(), buildId: 7, nextRunAt: next.addingTimeInterval(86400), keepNextRun: false)
         // The next start: the file changed one schedule's treefile and dropped the other.
         nightly.treefile = "c.yaml"
         try store.syncConfiguredSchedules([nightly], nextRun: { _ in next }, at: Date())
@@ -182,5 +191,11 @@ import TreeforgeCore
         #expect(after.definition.treefile == "c.yaml" && after.definition.paused, "the pause given through the API stays")
         #expect(after.lastBuildId == 7 && after.nextRunAt == next.addingTimeInterval(86400), "the cron did not change: nor does the next run")
         #expect(try store.schedule("gone") == nil)
+        // The file pausing it, then resuming it: the file wins each time it changes.
+        nightly.paused = true
+        try store.syncConfiguredSchedules([nightly], nextRun: { _ in next }, at: Date())
+        nightly.paused = false
+        try store.syncConfiguredSchedules([nightly], nextRun: { _ in next }, at: Date())
+        #expect(try store.schedule("nightly")?.definition.paused == false, "resumed by the file")
     }
 }

@@ -106,6 +106,8 @@ struct ServerAPITests {
             ("wrong method", try server.request("DELETE", "/api/v1/refs", token: "admin"), 405, "method_not_allowed"),
             ("wrong method on /repo/", try server.request("PUT", "/repo/config", token: "admin"), 405, "method_not_allowed"),
             ("no token, unknown treefile", try server.request("POST", "/api/v1/composes", json: ["treefile": "nope/none.yaml"]), 401, "unauthorized"),
+            ("no token, malformed body", try server.request("POST", "/api/v1/composes", body: Data("{".utf8)), 401, "unauthorized"),
+            ("no token, bad build id", try server.request("POST", "/api/v1/builds/abc/cancel"), 401, "unauthorized"),
             ("no scope, unknown build", try server.request("POST", "/api/v1/builds/999/cancel", token: "reader"), 403, "missing_scope"),
             ("cancel unknown", try server.request("POST", "/api/v1/builds/999/cancel", token: "admin"), 404, "not_found"),
             ("bad cron", try server.request("POST", "/api/v1/schedules", token: "admin",

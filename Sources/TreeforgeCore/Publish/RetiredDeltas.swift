@@ -78,6 +78,10 @@ public struct RetiredDeltas: Sendable {
     }
 
     /// Removes the retired deltas whose grace period is over; their names.
+    /// Runs beside a prune that is retiring deltas, without a lock: it never
+    /// removes a prefix folder (a prune may be about to move a delta into it),
+    /// and a delta without its stamp yet is one being moved — unless it has
+    /// lain unstamped for a whole grace period (a move cut short).
     @discardableResult
     public func removeExpired(gracePeriod: TimeInterval, now: Date = Date()) -> [String] {
         let files = FileManager.default
@@ -86,12 +90,11 @@ public struct RetiredDeltas: Sendable {
             let level = folder.appendingPathComponent(prefix)
             for rest in (try? files.contentsOfDirectory(atPath: level.path)) ?? [] {
                 let delta = level.appendingPathComponent(rest)
-                // A delta without its stamp (a move cut short) goes too.
-                if let retiredAt = Self.stamp(delta), now.timeIntervalSince(retiredAt) < gracePeriod { continue }
+                let since = Self.stamp(delta) ?? (try? files.attributesOfItem(atPath: delta.path)[.modificationDate] as? Date) ?? now
+                guard now.timeIntervalSince(since) >= gracePeriod else { continue }
                 try? files.removeItem(at: delta)
                 removed.append("\(prefix)/\(rest)")
             }
-            if (try? files.contentsOfDirectory(atPath: level.path))?.isEmpty == true { try? files.removeItem(at: level) }
         }
         return removed
     }

@@ -91,7 +91,6 @@ extension BuildStore {
                     buildId INTEGER PRIMARY KEY REFERENCES build(id) ON DELETE CASCADE,
                     treefileName TEXT NOT NULL,
                     request TEXT NOT NULL,
-                    idempotencyKey TEXT UNIQUE,
                     submittedBy TEXT NOT NULL,
                     submittedAt DATETIME NOT NULL,
                     startedAt DATETIME,
@@ -102,6 +101,10 @@ extension BuildStore {
                     childOutput TEXT
                 );
                 CREATE INDEX job_requeue ON job(requeueAtStart);
+                CREATE TABLE submissionKey (
+                    key TEXT PRIMARY KEY,
+                    buildId INTEGER NOT NULL REFERENCES build(id) ON DELETE CASCADE
+                );
                 CREATE TABLE buildEvent (
                     buildId INTEGER NOT NULL REFERENCES build(id) ON DELETE CASCADE,
                     seq INTEGER NOT NULL,
@@ -118,6 +121,7 @@ extension BuildStore {
                     missedRuns TEXT NOT NULL DEFAULT 'run-once',
                     paused INTEGER NOT NULL DEFAULT 0,
                     origin TEXT NOT NULL DEFAULT 'api',
+                    configPaused INTEGER,
                     nextRunAt DATETIME,
                     lastRunAt DATETIME,
                     lastBuildId INTEGER,

@@ -47,6 +47,13 @@ struct RepositoryFileServer: Sendable {
         guard let real = Self.realPath(candidate) ?? retiredDelta(decoded), real.hasPrefix(root + "/") else {
             throw APIError.notFound("no such file in the repository")
         }
+        // Where a symlink inside the repository leads is held to the same rules (a `bare` repository
+        // stores real symlinks); a retired delta is the one way into `.treeforge/`.
+        let inside = real.dropFirst(root.count + 1).split(separator: "/")
+        let retired = inside.starts(with: [".treeforge", "retired-deltas"]) && candidate != real && decoded.first == "deltas"
+        guard retired || (!inside.contains { $0.hasPrefix(".") } && inside.first != "tmp") else {
+            throw APIError.notFound("no such file in the repository")
+        }
         var stats = stat()
         guard stat(real, &stats) == 0, (stats.st_mode & S_IFMT) == S_IFREG else {
             throw APIError.notFound("no such file in the repository")
@@ -82,7 +89,10 @@ struct RepositoryFileServer: Sendable {
     }
 
     func respond(_ request: Request, context: ServerContext, rawPath: Substring) async throws -> Response {
-        let (path, info) = try locate(rawPath)
+        let server = self
+        let raw = String(rawPath)
+        // Path checks and small reads block (realpath, stat, pread): on threads of their own.
+        let (path, info) = try await Blocking.run { try server.locate(Substring(raw)) }
         var headers: HTTPFields = [
             .contentType: Self.contentType(path),
             .eTag: info.etag,
@@ -116,7 +126,7 @@ struct RepositoryFileServer: Sendable {
         headers[.contentLength] = String(length)
         traffic.record(bytes: request.method == .head ? 0 : length)
         guard request.method != .head, let range else { return Response(status: status, headers: headers) }
-        if length <= Self.wholeReadLimit, let bytes = Self.read(path, range) {
+        if length <= Self.wholeReadLimit, let bytes = try await Blocking.run({ Self.read(path, range) }) {
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: bytes))
         }
         let body = try await fileIO.loadFile(path: path, range: range, context: context)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// The request context of every route: Hummingbird's basic one with a body
 /// limit the API's small JSON bodies never come near.
@@ -29,7 +30,14 @@ extension Request {
     /// The body as `T`, within the context's size limit; malformed JSON is a
     /// 400 that says where.
     mutating func decodeJSON<T: Decodable>(_ type: T.Type, context: ServerContext) async throws -> T {
-        let buffer = try await collectBody(upTo: context.maxUploadSize)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await collectBody(upTo: context.maxUploadSize)
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "body_too_large", "the body is over \(context.maxUploadSize / 1024) KiB")
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "the body is over \(context.maxUploadSize / 1024) KiB")
+        }
         guard buffer.readableBytes > 0 else {
             throw APIError.badRequest("malformed_json", "this endpoint takes a JSON body; the request has none")
         }

@@ -13,10 +13,13 @@ enum ServerRoutes {
         router.add(middleware: JSONErrorMiddleware(routes: routeMethods))
         let api = router.group("api/v1")
 
+        // A change's body is decoded after its token is checked (`ServerServices.change`): a request
+        // without one learns nothing about the body it sent, and every outcome is audited.
         api.post("composes") { request, context in
-            var request = request
-            let body = try await request.decodeJSON(ComposeSubmissionBody.self, context: context)
-            let submitted = try await services.submit(body, idempotencyKey: request.headers[.idempotencyKey], request: request)
+            var body = request
+            let submitted = try await services.submit(idempotencyKey: request.headers[.idempotencyKey], request: request) {
+                try await body.decodeJSON(ComposeSubmissionBody.self, context: context)
+            }
             return try Response.json(SubmissionResponse(submitted), status: .accepted,
                                      headers: [.location: "/api/v1/builds/\(submitted.id)"])
         }
@@ -42,8 +45,7 @@ enum ServerRoutes {
             try Response.json(try await services.diff(try context.parameters.buildID(), try context.parameters.buildID("other")))
         }
         api.post("builds/:id/cancel") { request, context in
-            let id = try context.parameters.buildID()
-            let status = try await services.cancel(id, request: request)
+            let (id, status) = try await services.cancel(request: request) { try context.parameters.buildID() }
             return try Response.json(CancelResponse(id: id, status: status), status: .accepted)
         }
         api.get("refs") { _, _ in try Response.json(try await services.refs()) }
@@ -51,18 +53,18 @@ enum ServerRoutes {
 
         api.get("schedules") { _, _ in try Response.json(try await services.schedules()) }
         api.post("schedules") { request, context in
-            var request = request
-            let body = try await request.decodeJSON(ScheduleBody.self, context: context)
-            let schedule = try await services.createSchedule(body, request: request)
+            var body = request
+            let schedule = try await services.createSchedule(request: request) { try await body.decodeJSON(ScheduleBody.self, context: context) }
             return try Response.json(schedule, status: .created, headers: [.location: schedule.url])
         }
         api.get("schedules/:name") { _, context in
             try Response.json(try await services.schedule(context.parameters.get("name") ?? ""))
         }
         api.patch("schedules/:name") { request, context in
-            var request = request
-            let body = try await request.decodeJSON(ScheduleBody.self, context: context)
-            return try Response.json(try await services.updateSchedule(context.parameters.get("name") ?? "", body, request: request))
+            var body = request
+            return try Response.json(try await services.updateSchedule(context.parameters.get("name") ?? "", request: request) {
+                try await body.decodeJSON(ScheduleBody.self, context: context)
+            })
         }
         api.delete("schedules/:name") { request, context in
             try await services.deleteSchedule(context.parameters.get("name") ?? "", request: request)
@@ -86,6 +88,8 @@ enum ServerRoutes {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: try await services.metrics())))
         }
+
+        DashboardRoutes.add(to: router, services)
 
         let files = RepositoryFileServer(repo: services.configuration.repo, traffic: services.repoTraffic,
                                          deltaGracePeriod: services.configuration.deltaGracePeriod)

@@ -23,9 +23,11 @@ extension ServerServices {
         return ScheduleView(schedule, lastBuildStatus: last?.status.rawValue)
     }
 
-    func createSchedule(_ body: ScheduleBody, request: Request) async throws -> ScheduleView {
+    func createSchedule(request: Request, _ decode: () async throws -> ScheduleBody) async throws -> ScheduleView {
         let store = self.store
-        let name = try await change(request, .schedule, action: "schedule.create", target: body.name) { grant in
+        let name = try await change(request, .schedule, action: "schedule.create", target: nil) { grant in
+            let body = try await decode()
+            grant.target = body.name
             guard let name = body.name else { throw APIError.badRequest("bad_schedule", "a schedule needs a name") }
             guard let treefile = body.treefile, let cron = body.cron else {
                 throw APIError.badRequest("bad_schedule", "a schedule needs a treefile and a cron expression")
@@ -43,9 +45,10 @@ extension ServerServices {
         return try await schedule(name)
     }
 
-    func updateSchedule(_ name: String, _ body: ScheduleBody, request: Request) async throws -> ScheduleView {
+    func updateSchedule(_ name: String, request: Request, _ decode: () async throws -> ScheduleBody) async throws -> ScheduleView {
         let store = self.store
         try await change(request, .schedule, action: "schedule.update", target: name) { grant in
+            let body = try await decode()
             guard var record = try await Blocking.run({ try store.schedule(name) }) else { throw APIError.notFound("no schedule \(name)") }
             if let newName = body.name, newName != name {
                 throw APIError.badRequest("bad_schedule", "a schedule cannot be renamed: create one named \(newName) and delete \(name)")
@@ -55,6 +58,9 @@ extension ServerServices {
             if let treefile = body.treefile { definition.treefile = treefile }
             if let cron = body.cron { definition.cron = cron }
             body.apply(to: &definition)
+            // Both the ref it composes now and the one it will: a token cannot take over another team's schedule.
+            let queue = self.queue
+            try grant.allow(ref: (try? await Blocking.run { try queue.locate(before.treefile).ref }) ?? "")
             try grant.allow(ref: try await validate(definition).ref)
             var onlyPause = before
             onlyPause.paused = definition.paused
@@ -97,7 +103,7 @@ extension ServerServices {
             return try await Blocking.run {
                 let submitted = try queue.submit(definition.treefile, located: located, force: definition.composeUnchanged, version: nil,
                                                  by: grant.token.name, trigger: "schedule:\(name)")
-                try store.recordScheduleRun(name, ranAt: Date(), buildId: submitted.id, nextRunAt: record.nextRunAt)
+                try store.recordScheduleRun(name, ranAt: Date(), buildId: submitted.id, nextRunAt: nil, keepNextRun: true)
                 return submitted
             }
         }

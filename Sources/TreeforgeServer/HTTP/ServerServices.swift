@@ -33,16 +33,19 @@ public struct ServerServices: Sendable {
     func change<T: Sendable>(_ request: Request, _ scope: TokenScope, action: String, target: String?,
                              _ body: (Grant) async throws -> T) async throws -> T {
         let token = tokens.token(forAuthorization: request.headers[.authorization])
+        var audited = target
         var result: Result<T, any Error>
         if request.headers[.authorization] == nil {
             result = .failure(APIError.unauthorized("this request changes something: it needs `Authorization: Bearer TOKEN` with the \(scope.rawValue) scope"))
         } else if let token {
             if token.allows(scope) {
+                let grant = Grant(token: token, target: target)
                 do {
-                    result = .success(try await body(Grant(token: token)))
+                    result = .success(try await body(grant))
                 } catch {
                     result = .failure(error)
                 }
+                audited = grant.target
             } else {
                 result = .failure(APIError.forbidden("missing_scope", "token \(token.name) lacks the \(scope.rawValue) scope"))
             }
@@ -54,15 +57,22 @@ public struct ServerServices: Sendable {
         case .failure(let error as APIError): error
         case .failure: APIError(.internalServerError, "internal", "failed")
         }
-        let entry = AuditEntry(token: token?.name, action: action, target: target, result: refusal?.code ?? "ok", detail: refusal?.message)
+        let entry = AuditEntry(token: token?.name, action: action, target: audited, result: refusal?.code ?? "ok", detail: refusal?.message)
         let store = self.store
         try await Blocking.run { try store.audit(entry) }
         return try result.get()
     }
 
-    /// What a change's token may do.
-    struct Grant: Sendable {
+    /// What a change's token may do, and what it touches (for the audit log).
+    final class Grant: @unchecked Sendable {
         let token: APIToken
+        /// Set once the request's body says (a submission's treefile).
+        var target: String?
+
+        init(token: APIToken, target: String?) {
+            self.token = token
+            self.target = target
+        }
 
         /// Refuses a ref outside the token's prefixes.
         func allow(ref: String) throws {
@@ -75,10 +85,13 @@ public struct ServerServices: Sendable {
     // MARK: Composes
 
     /// Queues a compose of a treefile for the token.
-    func submit(_ body: ComposeSubmissionBody, idempotencyKey: String?, request: Request) async throws -> Submitted {
+    func submit(idempotencyKey: String?, request: Request,
+                _ decode: () async throws -> ComposeSubmissionBody) async throws -> Submitted {
         let queue = self.queue
-        let name = body.treefile
-        return try await change(request, .submit, action: "submit", target: name) { grant in
+        return try await change(request, .submit, action: "submit", target: nil) { grant in
+            let body = try await decode()
+            let name = body.treefile
+            grant.target = name
             if let key = idempotencyKey, key.isEmpty || key.count > 200 {
                 throw APIError.badRequest("bad_idempotency_key", "Idempotency-Key must be 1 to 200 characters")
             }
@@ -96,24 +109,26 @@ public struct ServerServices: Sendable {
     }
 
     /// Cancels a build: a queued one at once, a running one through its compose.
-    func cancel(_ id: Int64, request: Request) async throws -> String {
+    func cancel(request: Request, _ buildID: () throws -> Int64) async throws -> (Int64, String) {
         let store = self.store
         let runner = self.runner
-        return try await change(request, .cancel, action: "cancel", target: "build #\(id)") { grant in
+        return try await change(request, .cancel, action: "cancel", target: request.uri.path) { grant in
+            let id = try buildID()
+            grant.target = "build #\(id)"
             guard let build = try await Blocking.run({ try store.builds.build(id) }) else {
                 throw APIError.notFound("no build #\(id)")
             }
             try grant.allow(ref: build.ref ?? "")
             switch try await Blocking.run({ try store.requestCancel(id, at: Date()) }) {
             case .cancelledWhileQueued:
-                return "cancelled"
+                return (id, "cancelled")
             case .stopRunning:
                 // Not one of this server's children (a `compose tree` someone ran by hand, adopting
                 // nothing): its process is cancelled the same way, with SIGTERM.
-                if await !runner.cancel(id), !build.signalComposeProcess(SIGTERM) {
+                if await !runner.cancel(id), try await !Blocking.run({ build.signalComposeProcess(SIGTERM) }) {
                     throw APIError.conflict("build_not_running", "build #\(id) is \(build.status.rawValue) but no process runs it: it is settled within seconds")
                 }
-                return "cancelling"
+                return (id, "cancelling")
             case .alreadyFinished(let status):
                 throw APIError.conflict("build_finished", "build #\(id) is \(status.rawValue): there is nothing to cancel")
             case .notFound:

@@ -32,7 +32,11 @@ final class ChildProcess: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         let streams = DispatchGroup()
-        try process.run()
+        // The child asks the kernel for SIGKILL when its parent dies, and "parent"
+        // means the thread that forked it: spawned from a pool thread, it would die
+        // when the pool retired that thread. One thread, alive as long as the server,
+        // spawns every child.
+        try SpawnThread.shared.run { try self.process.run() }
         streams.enter()
         Thread.detachNewThread {
             Self.readLines(stdout.fileHandleForReading, onLine)
@@ -80,5 +84,45 @@ final class ChildProcess: @unchecked Sendable {
             }
         }
         if !buffer.isEmpty { onLine(String(decoding: buffer, as: UTF8.self)) }
+    }
+}
+
+/// The one long-lived thread that spawns the server's children (see
+/// `ChildProcess.start`): `PR_SET_PDEATHSIG` follows the spawning thread.
+final class SpawnThread: @unchecked Sendable {
+    static let shared = SpawnThread()
+
+    private let condition = NSCondition()
+    private var work: [() -> Void] = []
+
+    private init() {
+        let thread = Thread { [self] in loop() }
+        thread.name = "treeforge.spawn"
+        thread.start()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while work.isEmpty { condition.wait() }
+            let next = work.removeFirst()
+            condition.unlock()
+            next()
+        }
+    }
+
+    /// Runs `body` on the spawn thread and waits for it.
+    func run(_ body: @escaping () throws -> Void) throws {
+        let done = DispatchSemaphore(value: 0)
+        var failure: (any Error)?
+        condition.lock()
+        work.append {
+            do { try body() } catch { failure = error }
+            done.signal()
+        }
+        condition.signal()
+        condition.unlock()
+        done.wait()
+        if let failure { throw failure }
     }
 }

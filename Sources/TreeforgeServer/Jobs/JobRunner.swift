@@ -41,7 +41,8 @@ public actor JobRunner: Service {
     struct RunningJob {
         let ref: String
         let child: ChildProcess
-        var sawOutcome = false
+        /// Its exit is being settled: the entry stays (no second start) until that is done.
+        var exiting = false
     }
 
     public init(store: any ServerStore, configuration: ServerConfiguration, executable: URL, logger: Logger,
@@ -114,12 +115,14 @@ public actor JobRunner: Service {
         let queued = try await Blocking.run { try store.queued() }
         var refs = Set(composes.values.map(\.ref))
         for job in queued where composes.count < configuration.maxParallel && !refs.contains(job.ref) && composes[job.id] == nil {
-            try start(job)
+            // Reentrancy: a round that ran while this one awaited may have started it.
+            guard !draining, composes[job.id] == nil else { continue }
+            await start(job)
             refs.insert(job.ref)
         }
     }
 
-    private func start(_ job: QueuedJob) throws {
+    private func start(_ job: QueuedJob) async {
         var arguments = ["compose", "tree", job.request.treefile, "--repo", configuration.repo.path, "--progress", "json",
                          "--build-id", String(job.id), "--server-pid", String(getpid()),
                          "--static-delta-depth", String(configuration.staticDeltaDepth)]
@@ -129,37 +132,53 @@ public actor JobRunner: Service {
         if let cachedir = configuration.cachedir { arguments += ["--cachedir", cachedir.path] }
         if let workdir = configuration.workdir { arguments += ["--workdir", workdir.appendingPathComponent("build-\(job.id)").path] }
         let child = ChildProcess(executable: executable, arguments: arguments)
-        composes[job.id] = RunningJob(ref: job.ref, child: child)
         let store = self.store
         let id = job.id
-        try child.start(onLine: { [weak self] line in
-            guard let event = try? ComposeEventLine.decoder().decode(ComposeEventLine.self, from: Data(line.utf8)) else { return }
-            let type = (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["type"] as? String ?? "unknown"
-            try? store.appendEvent(id, seq: event.seq, type: type, line: line)
-            if case .outcome = event.event, let self { Task { await self.sawOutcome(id) } }
-        }, onExit: { [weak self] status in
-            guard let self else { return }
-            Task { await self.composeExited(id, status: status) }
-        })
+        // Seen on the reader thread, read when the child has exited (after both streams ended).
+        let sawOutcome = LockedFlag()
+        do {
+            try child.start(onLine: { line in
+                guard let event = try? ComposeEventLine.decoder().decode(ComposeEventLine.self, from: Data(line.utf8)) else { return }
+                let type = (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["type"] as? String ?? "unknown"
+                try? store.appendEvent(id, seq: event.seq, type: type, line: line)
+                if case .outcome = event.event { sawOutcome.set() }
+            }, onExit: { [weak self] status in
+                guard let self else { return }
+                Task { await self.composeExited(id, status: status, sawOutcome: sawOutcome.isSet) }
+            })
+        } catch {
+            // Not started (no process): the build fails now, rather than holding a slot and its ref for good.
+            logger.error("build #\(id): cannot start its compose: \(error)")
+            _ = try? await Blocking.run {
+                try store.builds.update(id, if: { $0.status == .queued }) {
+                    $0.status = .failed
+                    $0.finishedAt = Date()
+                    $0.failedStage = Stage.record.rawValue
+                    $0.error = "the server cannot start the compose process \(self.executable.path): \(error)"
+                }
+            }
+            return
+        }
+        composes[job.id] = RunningJob(ref: job.ref, child: child)
         logger.info("build #\(job.id): started \(job.treefileName) (\(job.ref)) as pid \(child.pid)")
-        Task.detached { try? store.started(id, at: Date()) }
+        try? await Blocking.run { try store.started(id, at: Date()) }
     }
 
-    private func sawOutcome(_ id: Int64) {
-        composes[id]?.sawOutcome = true
-    }
-
-    private func composeExited(_ id: Int64, status: Int32) async {
-        guard let job = composes.removeValue(forKey: id) else { return }
+    private func composeExited(_ id: Int64, status: Int32, sawOutcome: Bool) async {
+        guard let job = composes[id], !job.exiting else { return }
+        composes[id]?.exiting = true
+        defer { composes.removeValue(forKey: id) }
         logger.info("build #\(id): the compose ended with status \(status)")
         let store = self.store
         let output = job.child.lastOutput
         // A child that ended before adopting its build (it could not open the
         // database, say) would be started again and again: its build fails here.
         if let build = try? await Blocking.run({ try store.builds.build(id) }), build.status == .queued {
+            // Stopped by a drain before it adopted its build: it stays queued for the next start.
+            guard !draining else { return }
             try? await Blocking.run {
                 try store.recordChildOutput(id, output)
-                try store.builds.update(id) {
+                try store.builds.update(id, if: { $0.status == .queued }) {
                     $0.status = .failed
                     $0.finishedAt = Date()
                     $0.failedStage = Stage.record.rawValue
@@ -169,7 +188,7 @@ public actor JobRunner: Service {
             logger.error("build #\(id): the compose ended before it started the build (status \(status))")
             return
         }
-        guard !job.sawOutcome else {
+        guard !sawOutcome else {
             await publishIfPending(job.ref)
             // Committed (exit 0): the ref's history is pruned, when the server is asked to.
             if status == 0 { pruneIfConfigured(job.ref) }
@@ -213,7 +232,10 @@ public actor JobRunner: Service {
         let store = self.store
         guard let pending = try? await Blocking.run({ try store.builds(BuildFilter(ref: ref, status: .publishing, limit: 1)) }),
               let build = pending.first, build.pid == nil else { return }
+        // Reentrancy: another caller may have started the lane's child while this one awaited.
+        guard !draining, lane[ref] == nil, !composes.values.contains(where: { $0.ref == ref }) else { return }
         let child = ChildProcess(executable: executable, arguments: ["publish", "--ref", ref, "--repo", configuration.repo.path,
+                                                                    "--server-pid", String(getpid()),
                                                                     "--progress", "json", "--static-delta-depth",
                                                                     String(configuration.staticDeltaDepth),
                                                                     "--verify-pull", repository.absoluteString])
@@ -235,7 +257,7 @@ public actor JobRunner: Service {
     private func pruneIfConfigured(_ ref: String) {
         guard let keep = configuration.pruneKeepLast, !draining, lane[ref] == nil else { return }
         let child = ChildProcess(executable: executable, arguments: [
-            "prune", "--ref", ref, "--keep-last", String(keep), "--repo", configuration.repo.path,
+            "prune", "--ref", ref, "--keep-last", String(keep), "--repo", configuration.repo.path, "--server-pid", String(getpid()),
             "--delta-grace-period", "\(Int(configuration.deltaGracePeriod))s",
         ])
         lane[ref] = child
@@ -282,16 +304,22 @@ public actor JobRunner: Service {
         guard !cancelled.isEmpty || !lane.isEmpty else { return }
         logger.info("shutting down: cancelling builds \(cancelled.map { "#\($0)" }.joined(separator: ", "))")
         for job in composes.values { job.child.signal(SIGTERM) }
+        for child in lane.values { child.signal(SIGTERM) }
         let deadline = Date().addingTimeInterval(60)
         while (!composes.isEmpty || !lane.isEmpty) && Date() < deadline {
             try? await Task.sleep(for: .milliseconds(100))
         }
         for job in composes.values { job.child.signal(SIGKILL) }
+        for child in lane.values { child.signal(SIGKILL) }
         let store = self.store
         let repo = configuration.repo
         do {
             try await Blocking.run {
-                let ended = try cancelled.filter { try store.builds.build($0)?.status == .cancelled }
+                // Queued again once: not a build someone cancelled, nor one that already is a requeue.
+                let ended = try cancelled.filter { id in
+                    guard let build = try store.builds.build(id), build.status == .cancelled, build.trigger != "requeued" else { return false }
+                    return try store.job(id)?.cancelRequestedAt == nil
+                }
                 try store.markForRequeue(ended)
                 _ = try RepositoryReconciliation.run(store: store.builds, repo: repo)
             }
@@ -324,4 +352,12 @@ public final class ServerAddress: @unchecked Sendable {
     public var url: URL? { lock.withLock { base } }
     /// The repository as clients pull it.
     public var repository: URL? { url?.appendingPathComponent("repo/") }
+}
+
+/// A flag one thread sets and another reads.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

@@ -66,7 +66,7 @@ public actor Scheduler: Service {
             guard !definition.paused, let due = schedule.nextRunAt, due <= now else { continue }
             let next = nextRun(definition, after: now)
             if now.timeIntervalSince(due) > lateness, definition.missedRuns == .skip {
-                try store.recordScheduleRun(definition.name, ranAt: nil, buildId: nil, nextRunAt: next)
+                try store.recordScheduleRun(definition.name, ranAt: nil, buildId: nil, nextRunAt: next, keepNextRun: false)
                 lines.append("\(definition.name): skipped the run missed at \(due) (missed-runs: skip); next at \(next.map { "\($0)" } ?? "never")")
                 continue
             }
@@ -74,12 +74,12 @@ public actor Scheduler: Service {
                 let located = try queue.locate(definition.treefile)
                 let submitted = try queue.submit(definition.treefile, located: located, force: definition.composeUnchanged, version: nil,
                                                  by: "schedule:\(definition.name)", trigger: "schedule:\(definition.name)")
-                try store.recordScheduleRun(definition.name, ranAt: now, buildId: submitted.id, nextRunAt: next)
+                try store.recordScheduleRun(definition.name, ranAt: now, buildId: submitted.id, nextRunAt: next, keepNextRun: false)
                 lines.append("\(definition.name): queued build #\(submitted.id)\(submitted.coalesced ? " (joined the one already queued)" : "")"
                              + (now.timeIntervalSince(due) > lateness ? " for the run missed at \(due)" : ""))
             } catch {
                 // A treefile that no longer loads: the schedule moves on, and says why.
-                try store.recordScheduleRun(definition.name, ranAt: now, buildId: nil, nextRunAt: next)
+                try store.recordScheduleRun(definition.name, ranAt: now, buildId: nil, nextRunAt: next, keepNextRun: false)
                 lines.append("\(definition.name): cannot queue \(definition.treefile): \(error)")
             }
         }

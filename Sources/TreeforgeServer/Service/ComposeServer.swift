@@ -8,9 +8,10 @@ import TreeforgeCore
 
 /// `treeforge serve`: one process that owns a repository — the HTTP API and
 /// `/repo/`, the job runner and the scheduler, as one `ServiceGroup` that
-/// SIGTERM (or SIGINT) shuts down gracefully: the HTTP server stops, the
-/// scheduler stops, the job runner cancels the running composes through the
-/// engine and records them to be queued again at the next start.
+/// SIGTERM (or SIGINT) shuts down gracefully, in reverse order: the job
+/// runner cancels the running composes through the engine and records them to
+/// be queued again at the next start, then the scheduler and the HTTP server
+/// stop.
 public enum ComposeServer {
     /// Runs until SIGTERM or SIGINT. `executable` is the treeforge binary the
     /// composes run as; `ready` gets the address once the socket listens.

@@ -24,17 +24,18 @@ public final class SQLiteServerStore: ServerStore {
         let request = String(decoding: try Self.encoder.encode(submission.request), as: UTF8.self)
         return try db.write { db in
             if let key = submission.idempotencyKey,
-               let existing = try Row.fetchOne(db, sql: "SELECT buildId FROM job WHERE idempotencyKey = ?", arguments: [key]) {
+               let existing = try Row.fetchOne(db, sql: "SELECT buildId FROM submissionKey WHERE key = ?", arguments: [key]) {
                 let id: Int64 = existing["buildId"]
                 let status = try BuildRecord.fetchOne(db, key: id)?.status ?? .queued
                 return Submitted(id: id, status: status, coalesced: false, replayed: true)
             }
             // A queued compose of the ref will build from the newest inputs
             // anyway; a forced one covers an unforced one.
+            // Only a build of the same treefile that no child has taken up yet.
             let queued = try Row.fetchAll(db, sql: """
                 SELECT build.id, job.request FROM build JOIN job ON job.buildId = build.id
-                WHERE build.status = 'queued' AND build.ref = ? ORDER BY build.id
-                """, arguments: [submission.ref])
+                WHERE build.status = 'queued' AND build.ref = ? AND job.treefileName = ? AND job.startedAt IS NULL ORDER BY build.id
+                """, arguments: [submission.ref, submission.treefileName])
             for row in queued {
                 let id: Int64 = row["id"]
                 let text: String = row["request"]
@@ -45,6 +46,9 @@ public final class SQLiteServerStore: ServerStore {
                     try db.execute(sql: "UPDATE job SET request = ? WHERE buildId = ?",
                                    arguments: [String(decoding: try Self.encoder.encode(existing), as: UTF8.self), id])
                 }
+                if let key = submission.idempotencyKey {
+                    try db.execute(sql: "INSERT INTO submissionKey (key, buildId) VALUES (?, ?)", arguments: [key, id])
+                }
                 return Submitted(id: id, status: .queued, coalesced: true, replayed: false)
             }
             var build = BuildRecord(treefilePath: submission.request.treefile, status: .queued, startedAt: Date())
@@ -53,9 +57,11 @@ public final class SQLiteServerStore: ServerStore {
             try build.insert(db)
             let id = build.id!
             try db.execute(sql: """
-                INSERT INTO job (buildId, treefileName, request, idempotencyKey, submittedBy, submittedAt)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [id, submission.treefileName, request, submission.idempotencyKey, submission.submittedBy, Date()])
+                INSERT INTO job (buildId, treefileName, request, submittedBy, submittedAt) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [id, submission.treefileName, request, submission.submittedBy, Date()])
+            if let key = submission.idempotencyKey {
+                try db.execute(sql: "INSERT INTO submissionKey (key, buildId) VALUES (?, ?)", arguments: [key, id])
+            }
             return Submitted(id: id, status: .queued, coalesced: false, replayed: false)
         }
     }
@@ -220,10 +226,17 @@ public final class SQLiteServerStore: ServerStore {
 
     private static func write(_ schedule: ScheduleRecord, _ db: Database, replace: Bool) throws {
         let definition = schedule.definition
+        // An upsert, not a replace: `configPaused` (what the config file said last) stays.
         try db.execute(sql: """
-            INSERT \(replace ? "OR REPLACE " : "")INTO schedule (name, treefileName, cron, timeZone, composeUnchanged, missedRuns,
+            INSERT INTO schedule (name, treefileName, cron, timeZone, composeUnchanged, missedRuns,
                 paused, origin, nextRunAt, lastRunAt, lastBuildId, createdAt, updatedAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            \(replace ? """
+                ON CONFLICT(name) DO UPDATE SET treefileName = excluded.treefileName, cron = excluded.cron,
+                    timeZone = excluded.timeZone, composeUnchanged = excluded.composeUnchanged, missedRuns = excluded.missedRuns,
+                    paused = excluded.paused, origin = excluded.origin, nextRunAt = excluded.nextRunAt,
+                    lastRunAt = excluded.lastRunAt, lastBuildId = excluded.lastBuildId, updatedAt = excluded.updatedAt
+                """ : "")
             """, arguments: [definition.name, definition.treefile, definition.cron, definition.timeZone, definition.composeUnchanged,
                              definition.missedRuns.rawValue, definition.paused, schedule.origin.rawValue, schedule.nextRunAt,
                              schedule.lastRunAt, schedule.lastBuildId, schedule.createdAt, schedule.updatedAt])
@@ -258,14 +271,17 @@ public final class SQLiteServerStore: ServerStore {
 
     public func syncConfiguredSchedules(_ definitions: [ScheduleDefinition], nextRun: (ScheduleDefinition) -> Date?, at time: Date) throws {
         try db.write { db in
-            let existing = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM schedule").map(Self.schedule)
-                .map { ($0.definition.name, $0) })
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM schedule")
+            let existing = Dictionary(uniqueKeysWithValues: rows.map(Self.schedule).map { ($0.definition.name, $0) })
+            let fileSaid = Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as String, $0["configPaused"] as Bool?) })
             for definition in definitions {
                 var record = existing[definition.name]
                     ?? ScheduleRecord(definition: definition, origin: .config, nextRunAt: nextRun(definition), createdAt: time, updatedAt: time)
                 if record.definition != definition || record.origin != .config {
-                    // The file's definition wins; a pause given through the API stays.
-                    let paused = record.origin == .config ? record.definition.paused || definition.paused : definition.paused
+                    // The file's definition wins. Its `paused` wins when the file changed it since the
+                    // last start; otherwise a pause or resume given through the API stays.
+                    let fileChanged = record.origin != .config || fileSaid[definition.name].flatMap { $0 } != definition.paused
+                    let paused = fileChanged ? definition.paused : record.definition.paused
                     let timingChanged = record.definition.cron != definition.cron || record.definition.timeZone != definition.timeZone
                     record.definition = definition
                     record.definition.paused = paused
@@ -274,6 +290,7 @@ public final class SQLiteServerStore: ServerStore {
                     if timingChanged { record.nextRunAt = nextRun(definition) }
                 }
                 try Self.write(record, db, replace: true)
+                try db.execute(sql: "UPDATE schedule SET configPaused = ? WHERE name = ?", arguments: [definition.paused, definition.name])
             }
             let names = Set(definitions.map(\.name))
             for record in existing.values where record.origin == .config && !names.contains(record.definition.name) {
@@ -282,9 +299,11 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    public func recordScheduleRun(_ name: String, ranAt: Date?, buildId: Int64?, nextRunAt: Date?) throws {
+    public func recordScheduleRun(_ name: String, ranAt: Date?, buildId: Int64?, nextRunAt: Date?, keepNextRun: Bool) throws {
         try db.write { db in
-            if let ranAt {
+            if keepNextRun {
+                try db.execute(sql: "UPDATE schedule SET lastRunAt = ?, lastBuildId = ? WHERE name = ?", arguments: [ranAt, buildId, name])
+            } else if let ranAt {
                 try db.execute(sql: "UPDATE schedule SET lastRunAt = ?, lastBuildId = ?, nextRunAt = ? WHERE name = ?",
                                arguments: [ranAt, buildId, nextRunAt, name])
             } else {

@@ -53,7 +53,8 @@ public protocol ServerStore: Sendable {
     /// schedules no longer in the file removed.
     func syncConfiguredSchedules(_ definitions: [ScheduleDefinition], nextRun: (ScheduleDefinition) -> Date?, at: Date) throws
     /// A schedule ran (its build) or skipped runs; its next run.
-    func recordScheduleRun(_ name: String, ranAt: Date?, buildId: Int64?, nextRunAt: Date?) throws
+    /// `keepNextRun`: a run asked for now leaves the next scheduled one as it is.
+    func recordScheduleRun(_ name: String, ranAt: Date?, buildId: Int64?, nextRunAt: Date?, keepNextRun: Bool) throws
     /// Appends to the audit log (never changed afterwards).
     func audit(_ entry: AuditEntry) throws
     func auditLog(limit: Int) throws -> [AuditEntry]

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Server-rendered pages: plain Swift building HTML5 strings, every value
+/// escaped on the way in, no template engine and no JavaScript build step.
+/// Each page works without script; `/assets/live.js` makes it update itself
+/// from the API and the log stream.
+enum HTML {
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    /// A value for a URL path segment (a ref has slashes: each part is kept).
+    static func pathSegment(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? text
+    }
+
+    static func page(title: String, current: String, _ body: String) -> String {
+        let links = [("/", "Builds"), ("/schedules", "Schedules")].map { href, name in
+            "<a href=\"\(href)\"\(href == current ? " class=\"current\"" : "")>\(name)</a>"
+        }.joined(separator: " ")
+        return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(escape(title)) · treeforge</title>
+            <link rel="stylesheet" href="/assets/app.css">
+            <script src="/assets/live.js" defer></script>
+            </head>
+            <body>
+            <header><strong>treeforge</strong> <nav>\(links)</nav></header>
+            <main>
+            \(body)
+            </main>
+            </body>
+            </html>
+
+            """
+    }
+
+    static func table(_ headers: [String], _ rows: [String], empty: String, id: String? = nil) -> String {
+        // A table the page's script fills keeps its element even when empty.
+        guard !rows.isEmpty || id != nil else { return "<p class=\"empty\">\(escape(empty))</p>" }
+        let rows = rows.isEmpty ? ["<tr class=\"empty\"><td colspan=\"\(headers.count)\">\(escape(empty))</td></tr>"] : rows
+        return """
+            <table\(id.map { " id=\"\($0)\"" } ?? "")>
+            <thead><tr>\(headers.map { "<th>\(escape($0))</th>" }.joined())</tr></thead>
+            <tbody>
+            \(rows.joined(separator: "\n"))
+            </tbody>
+            </table>
+            """
+    }
+
+    static func time(_ date: Date?) -> String {
+        guard let date else { return "—" }
+        let text = ISO8601DateFormatter().string(from: date)
+        return "<time datetime=\"\(text)\">\(escape(text.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")))</time>"
+    }
+
+    static func age(_ date: Date?, now: Date = Date()) -> String {
+        guard let date else { return "—" }
+        let seconds = Int(now.timeIntervalSince(date))
+        switch seconds {
+        case ..<60: return "\(max(0, seconds)) s ago"
+        case ..<3600: return "\(seconds / 60) min ago"
+        case ..<86400: return "\(seconds / 3600) h ago"
+        default: return "\(seconds / 86400) d ago"
+        }
+    }
+
+    static func seconds(_ value: Double?) -> String {
+        guard let value else { return "—" }
+        return value < 10 ? String(format: "%.2f s", value) : String(format: "%.1f s", value)
+    }
+
+    static func status(_ status: String) -> String {
+        "<span class=\"status status-\(escape(status))\" data-status>\(escape(status))</span>"
+    }
+}
