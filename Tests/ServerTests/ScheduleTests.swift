@@ -169,8 +169,8 @@ import TreeforgeCore
         defer { withExtendedLifetime(dir) {} }
         try store.audit(AuditEntry(token: "t", action: "submit", target: "x", result: "ok"))
         #expect(try store.auditLog(limit: 10).map(\.action) == ["submit"])
-        #expect(throws: (any Error).self) { try store.builds.database.write { try $0.execute(sql: "UPDATE audit SET result = 'forged'") } }
-        #expect(throws: (any Error).self) { try store.builds.database.write { try $0.execute(sql: "DELETE FROM audit") } }
+        #expect(throws: (any Error).self) { try store.buildStore.database.write { try $0.execute(sql: "UPDATE audit SET result = 'forged'") } }
+        #expect(throws: (any Error).self) { try store.buildStore.database.write { try $0.execute(sql: "DELETE FROM audit") } }
     }
 
     @Test func configuredSchedulesKeepTheirStateAcrossStarts() throws {

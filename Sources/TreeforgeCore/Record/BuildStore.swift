@@ -257,3 +257,26 @@ public final class BuildStore: Sendable {
             .replacingOccurrences(of: "_", with: "\\_")
     }
 }
+
+/// The build records as the compose server reads and settles them: one
+/// protocol, so that a store for several builder hosts (PostgreSQL) can
+/// stand where the SQLite `BuildStore` stands.
+public protocol BuildRecords: Sendable {
+    func build(_ id: Int64) throws -> BuildRecord?
+    func build(commit: String) throws -> BuildRecord?
+    func packages(of id: Int64) throws -> [BuildPackage]
+    func deltas(of id: Int64) throws -> [(from: String?, to: String, size: Int64, parts: Int)]
+    func update(_ id: Int64, _ change: @escaping @Sendable (inout BuildRecord) -> Void) throws
+    @discardableResult
+    func update(_ id: Int64, if expected: @escaping @Sendable (BuildRecord) -> Bool,
+                _ change: @escaping @Sendable (inout BuildRecord) -> Void) throws -> Bool
+    /// Settles the builds of composes that died (`BuildReconciler`) against
+    /// the repository at `repo`; what changed, one line each.
+    func reconcile(repo: URL) throws -> [String]
+}
+
+extension BuildStore: BuildRecords {
+    public func reconcile(repo: URL) throws -> [String] {
+        try RepositoryReconciliation.run(store: self, repo: repo)
+    }
+}

@@ -83,7 +83,7 @@ public actor JobRunner: Service {
     private func startUp() async throws {
         let store = self.store
         let repo = configuration.repo
-        let changes = try await Blocking.run { try RepositoryReconciliation.run(store: store.builds, repo: repo) }
+        let changes = try await Blocking.run { try store.builds.reconcile(repo: repo) }
         for change in changes { logger.info("reconciled: \(change)") }
         let requeues = try await Blocking.run { try store.takeRequeues() }
         for job in requeues {
@@ -198,7 +198,7 @@ public actor JobRunner: Service {
         let repo = configuration.repo
         do {
             try await Blocking.run { try store.recordChildOutput(id, output) }
-            let changes = try await Blocking.run { try RepositoryReconciliation.run(store: store.builds, repo: repo) }
+            let changes = try await Blocking.run { try store.builds.reconcile(repo: repo) }
             for change in changes { logger.warning("reconciled: \(change)") }
         } catch {
             logger.error("build #\(id): cannot settle the build of the compose that died: \(error)")
@@ -213,7 +213,7 @@ public actor JobRunner: Service {
         let repo = configuration.repo
         let running = composes.keys.sorted()
         try await Blocking.run { try store.heartbeat(running, at: Date()) }
-        let changes = try await Blocking.run { try RepositoryReconciliation.run(store: store.builds, repo: repo) }
+        let changes = try await Blocking.run { try store.builds.reconcile(repo: repo) }
         for change in changes { logger.warning("reconciled: \(change)") }
         let grace = configuration.deltaGracePeriod
         let expired = try await Blocking.run { RetiredDeltas(repo: repo).removeExpired(gracePeriod: grace) }
@@ -321,7 +321,7 @@ public actor JobRunner: Service {
                     return try store.job(id)?.cancelRequestedAt == nil
                 }
                 try store.markForRequeue(ended)
-                _ = try RepositoryReconciliation.run(store: store.builds, repo: repo)
+                _ = try store.builds.reconcile(repo: repo)
             }
         } catch {
             logger.error("shutting down: cannot record the cancelled builds for the next start: \(error)")

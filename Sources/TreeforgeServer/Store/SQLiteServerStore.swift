@@ -7,11 +7,12 @@ import TreeforgeCore
 /// `build` rows the composes write. WAL: the composes, the job runner and
 /// the API read and write it concurrently; writes are serialized by SQLite.
 public final class SQLiteServerStore: ServerStore {
-    public let builds: BuildStore
-    private var db: any DatabaseWriter { builds.database }
+    let buildStore: BuildStore
+    public var builds: any BuildRecords { buildStore }
+    private var db: any DatabaseWriter { buildStore.database }
 
     public init(builds: BuildStore) {
-        self.builds = builds
+        buildStore = builds
     }
 
     private static let encoder: JSONEncoder = {

@@ -59,7 +59,7 @@ public protocol ServerStore: Sendable {
     func audit(_ entry: AuditEntry) throws
     func auditLog(limit: Int) throws -> [AuditEntry]
     /// The build records the composes write.
-    var builds: BuildStore { get }
+    var builds: any BuildRecords { get }
 }
 
 /// One recorded event line of a build.
