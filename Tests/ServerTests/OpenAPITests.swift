@@ -15,7 +15,7 @@ import TreeforgeCore
         let store = SQLiteServerStore(builds: try BuildStore(repoPath: configuration.repo))
         let runner = JobRunner(store: store, configuration: configuration, executable: Fixtures.treeforgeExecutable,
                                logger: Logger(label: "test"))
-        let services = ServerServices(configuration: configuration, store: store, runner: runner, tokens: try TokenRegistry(file: nil))
+        let services = try ServerServices(configuration: configuration, store: store, runner: runner, tokens: try TokenRegistry(file: nil))
         let router = ServerRoutes.router(services)
         // The API's routes; the pages (/, /builds/…, /refs/…, /schedules, /assets/) are not part of it.
         let apiRoutes = router.routes.filter { route in

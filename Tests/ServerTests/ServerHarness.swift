@@ -256,3 +256,64 @@ extension ServerHarness {
         return Int(statusLine.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 }
+
+extension ServerHarness {
+    /// One request on a connection of its own, nothing followed (no
+    /// redirects, no cookie jar): what a browser's form post gets back.
+    func raw(_ method: String, _ path: String, headers: [String: String] = [:], body: String = "") throws -> Reply {
+        let base = try #require(base)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(base.port ?? 0).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw FixtureError("connect: \(errno)") }
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(base.port ?? 0)\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        let message = head + "\r\n" + body
+        _ = message.withCString { send(fd, $0, strlen($0), 0) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            data.append(contentsOf: buffer[0..<count])
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        guard let split = text.range(of: "\r\n\r\n") else { throw FixtureError("no answer to \(method) \(path): \(text)") }
+        let lines = text[..<split.lowerBound].split(separator: "\r\n")
+        let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var fields: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return Reply(status: status, headers: fields, body: Data(text[split.upperBound...].utf8))
+    }
+
+    /// Signs in on the pages with a token; the session cookie (`name=value`).
+    func signIn(_ token: String) throws -> String {
+        let secret = Self.secrets[token] ?? token
+        let reply = try raw("POST", "/signin", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                            body: "token=\(secret)&next=%2F")
+        guard reply.status == 303, let cookie = reply.header("Set-Cookie")?.split(separator: ";").first else {
+            throw FixtureError("sign-in as \(token): \(reply.status) \(reply.text)")
+        }
+        return String(cookie)
+    }
+
+    /// The CSRF token a page's forms carry for this session.
+    func csrf(_ path: String, cookie: String) throws -> String {
+        let page = try raw("GET", path, headers: ["Cookie": cookie]).text
+        guard let range = page.range(of: #"name="csrf" value="([0-9a-f]+)""#, options: .regularExpression) else {
+            throw FixtureError("no CSRF token on \(path): \(page)")
+        }
+        return String(page[range].split(separator: "\"")[3])
+    }
+}

@@ -54,6 +54,11 @@ public final class TokenRegistry: @unchecked Sendable {
 
     public var count: Int { lock.withLock { byHash.count } }
 
+    /// The token of that name, unless it is gone or revoked (a signed-in session's).
+    public func token(named name: String) -> APIToken? {
+        lock.withLock { byHash.values.first { $0.name == name } }.flatMap { $0.revoked ? nil : $0 }
+    }
+
     /// The token an `Authorization: Bearer SECRET` header carries; nil when
     /// there is none, it is unknown or revoked.
     public func token(forAuthorization header: String?) -> APIToken? {

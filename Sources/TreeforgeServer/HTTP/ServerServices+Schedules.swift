@@ -46,8 +46,14 @@ extension ServerServices {
     }
 
     func updateSchedule(_ name: String, request: Request, _ decode: () async throws -> ScheduleBody) async throws -> ScheduleView {
+        try await updateSchedule(name, token: tokens.token(forAuthorization: request.headers[.authorization]),
+                                 credentialsGiven: request.headers[.authorization] != nil, decode)
+    }
+
+    func updateSchedule(_ name: String, token: APIToken?, credentialsGiven: Bool,
+                        _ decode: () async throws -> ScheduleBody) async throws -> ScheduleView {
         let store = self.store
-        try await change(request, .schedule, action: "schedule.update", target: name) { grant in
+        try await change(token: token, credentialsGiven: credentialsGiven, .schedule, action: "schedule.update", target: name) { grant in
             let body = try await decode()
             guard var record = try await Blocking.run({ try store.schedule(name) }) else { throw APIError.notFound("no schedule \(name)") }
             if let newName = body.name, newName != name {
@@ -93,9 +99,14 @@ extension ServerServices {
 
     /// Queues the schedule's compose now, as its next run would.
     func runSchedule(_ name: String, request: Request) async throws -> Submitted {
+        try await runSchedule(name, token: tokens.token(forAuthorization: request.headers[.authorization]),
+                              credentialsGiven: request.headers[.authorization] != nil)
+    }
+
+    func runSchedule(_ name: String, token: APIToken?, credentialsGiven: Bool) async throws -> Submitted {
         let store = self.store
         let queue = self.queue
-        return try await change(request, .schedule, action: "schedule.run", target: name) { grant in
+        return try await change(token: token, credentialsGiven: credentialsGiven, .schedule, action: "schedule.run", target: name) { grant in
             guard let record = try await Blocking.run({ try store.schedule(name) }) else { throw APIError.notFound("no schedule \(name)") }
             let definition = record.definition
             let located = try await Blocking.run { try queue.locate(definition.treefile) }

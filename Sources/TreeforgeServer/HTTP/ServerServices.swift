@@ -13,9 +13,15 @@ public struct ServerServices: Sendable {
     let catalog: TreefileCatalog
     let queue: ComposeQueue
     let repoTraffic = RepositoryTraffic()
+    let sessions: SessionSigner
     public let startedAt = Date()
 
-    public init(configuration: ServerConfiguration, store: any ServerStore, runner: JobRunner, tokens: TokenRegistry) {
+    /// `sessionKeyFolder`: where the pages' session key is kept (the
+    /// repository); none, a key for this process only.
+    public init(configuration: ServerConfiguration, store: any ServerStore, runner: JobRunner, tokens: TokenRegistry,
+                sessionsIn repo: URL? = nil) throws {
+        sessions = try repo.map { try SessionSigner.load(repo: $0) }
+            ?? SessionSigner(key: Data((0..<32).map { _ in UInt8.random(in: 0...255) }))
         self.configuration = configuration
         self.store = store
         self.runner = runner
@@ -32,11 +38,17 @@ public struct ServerServices: Sendable {
     /// the audit log.
     func change<T: Sendable>(_ request: Request, _ scope: TokenScope, action: String, target: String?,
                              _ body: (Grant) async throws -> T) async throws -> T {
-        let token = tokens.token(forAuthorization: request.headers[.authorization])
+        try await change(token: tokens.token(forAuthorization: request.headers[.authorization]),
+                         credentialsGiven: request.headers[.authorization] != nil, scope, action: action, target: target, body)
+    }
+
+    /// A change by `token` (a bearer token's, or a signed-in session's).
+    func change<T: Sendable>(token: APIToken?, credentialsGiven: Bool, _ scope: TokenScope, action: String, target: String?,
+                             _ body: (Grant) async throws -> T) async throws -> T {
         var audited = target
         var result: Result<T, any Error>
-        if request.headers[.authorization] == nil {
-            result = .failure(APIError.unauthorized("this request changes something: it needs `Authorization: Bearer TOKEN` with the \(scope.rawValue) scope"))
+        if !credentialsGiven {
+            result = .failure(APIError.unauthorized("this request changes something: it needs `Authorization: Bearer TOKEN` (or a signed-in session) with the \(scope.rawValue) scope"))
         } else if let token {
             if token.allows(scope) {
                 let grant = Grant(token: token, target: target)
@@ -110,9 +122,14 @@ public struct ServerServices: Sendable {
 
     /// Cancels a build: a queued one at once, a running one through its compose.
     func cancel(request: Request, _ buildID: () throws -> Int64) async throws -> (Int64, String) {
+        try await cancel(token: tokens.token(forAuthorization: request.headers[.authorization]),
+                         credentialsGiven: request.headers[.authorization] != nil, target: request.uri.path, buildID)
+    }
+
+    func cancel(token: APIToken?, credentialsGiven: Bool, target: String, _ buildID: () throws -> Int64) async throws -> (Int64, String) {
         let store = self.store
         let runner = self.runner
-        return try await change(request, .cancel, action: "cancel", target: request.uri.path) { grant in
+        return try await change(token: token, credentialsGiven: credentialsGiven, .cancel, action: "cancel", target: target) { grant in
             let id = try buildID()
             grant.target = "build #\(id)"
             guard let build = try await Blocking.run({ try store.builds.build(id) }) else {

@@ -18,6 +18,7 @@ enum Assets {
         .status { padding: 0 .4rem; border-radius: .25rem; background: #e9ecef; }
         .status-succeeded { background: #d1e7dd; } .status-failed, .status-interrupted { background: #f8d7da; }
         .status-running, .status-publishing { background: #cfe2ff; } .status-queued { background: #fff3cd; }
+        form { display: inline; } header .session { margin-left: auto; }
         .error { color: #842029; } .checks .failing { color: #842029; }
         .chart { width: 100%; max-width: 40rem; height: auto; }
         .swatch { display: inline-block; width: .8rem; height: .8rem; margin: 0 .2rem 0 .6rem; }

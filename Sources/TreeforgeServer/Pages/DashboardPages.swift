@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import TreeforgeCore
 
 /// The release engineer's pages: what is queued, running and failing, each
@@ -34,7 +35,7 @@ extension ServerServices {
         return progress
     }
 
-    func homePage() async throws -> String {
+    func homePage(session: PageSession?) async throws -> String {
         let store = self.store
         let repo = configuration.repo
         let (recent, queued, failures, overview, progress) = try await Blocking.run {
@@ -105,10 +106,10 @@ extension ServerServices {
             <p>Summary written \(HTML.age(overview.summaryWrittenAt))\(overview.summarySigned ? ", signed" : "").</p>
             </section>
             """
-        return HTML.page(title: "Builds", current: "/", body)
+        return HTML.page(title: "Builds", current: "/", session: session, body)
     }
 
-    func buildPage(_ id: Int64, host: String) async throws -> String {
+    func buildPage(_ id: Int64, host: String, session: PageSession?) async throws -> String {
         let store = self.store
         let (build, job, diff, previous, deltas) = try await Blocking.run {
             guard let build = try store.builds.build(id) else { throw APIError.notFound("no build #\(id)") }
@@ -158,9 +159,15 @@ extension ServerServices {
             }
         } ?? "<p>Nothing to pull yet.</p>"
         let packages = build.packages.map { "<li>\(HTML.escape($0))</li>" }.joined()
+        let actions = session.map { session in
+            build.status.isFinished ? "" : """
+                <form method="post" action="/builds/\(id)/cancel">\(session.field)<button>Cancel build #\(id)</button></form>
+                """
+        } ?? (build.status.isFinished ? "" : "<p><a href=\"/signin?next=/builds/\(id)\">Sign in</a> to cancel it.</p>")
         let body = """
             <h1>Build #\(id)</h1>
             \(error)
+            \(actions)
             <dl class="facts" data-build="\(id)" data-live="\(build.status.isFinished ? "no" : "yes")">
             \(factList)
             </dl>
@@ -184,10 +191,10 @@ extension ServerServices {
             <ul class="packages">\(packages)</ul>
             </section>
             """
-        return HTML.page(title: "Build #\(id)", current: "", body)
+        return HTML.page(title: "Build #\(id)", current: "", session: session, body)
     }
 
-    func diffPage(_ id: Int64, _ other: Int64) async throws -> String {
+    func diffPage(_ id: Int64, _ other: Int64, session: PageSession?) async throws -> String {
         let response = try await diff(other, id)
         let diff = response.diff
         let lines = diff.upgraded.map { "<li>upgraded \(HTML.escape($0.name)) \(HTML.escape($0.from)) → \(HTML.escape($0.to))</li>" }
@@ -198,10 +205,10 @@ extension ServerServices {
             \(lines.isEmpty ? "<p>The same packages.</p>" : "<ul class=\"diff\">\(lines.joined())</ul>")
             <p><a href="/builds/\(id)">Back to build #\(id)</a></p>
             """
-        return HTML.page(title: "Build #\(id) against #\(other)", current: "", body)
+        return HTML.page(title: "Build #\(id) against #\(other)", current: "", session: session, body)
     }
 
-    func refPage(_ ref: String) async throws -> String {
+    func refPage(_ ref: String, session: PageSession?) async throws -> String {
         let store = self.store
         let repo = configuration.repo
         let (builds, overview) = try await Blocking.run {
@@ -236,23 +243,55 @@ extension ServerServices {
             \(deltas.isEmpty ? "<p>None.</p>" : "<ul>\(deltas)</ul>")
             </section>
             """
-        return HTML.page(title: ref, current: "", body)
+        return HTML.page(title: ref, current: "", session: session, body)
     }
 
-    func schedulesPage() async throws -> String {
+    func schedulesPage(session: PageSession?) async throws -> String {
         let list = try await schedules()
+        func actions(_ schedule: ScheduleView) -> String {
+            guard let session else { return "<a href=\"/signin?next=/schedules\">Sign in</a>" }
+            let name = HTML.pathSegment(schedule.name)
+            let toggle = schedule.paused ? "resume" : "pause"
+            return """
+                <form method="post" action="/schedules/\(name)/run">\(session.field)<button>Run now</button></form> \
+                <form method="post" action="/schedules/\(name)/\(toggle)">\(session.field)<button>\(schedule.paused ? "Resume" : "Pause")</button></form>
+                """
+        }
         let rows = list.schedules.map { schedule in
             """
             <tr><td>\(HTML.escape(schedule.name))</td><td>\(HTML.escape(schedule.treefile))</td><td><code>\(HTML.escape(schedule.cron))</code> \
             \(HTML.escape(schedule.timeZone))</td><td>\(schedule.paused ? "paused" : HTML.time(schedule.nextRunAt))</td>\
             <td>\(schedule.lastBuildId.map { "<a href=\"/builds/\($0)\">#\($0)</a> " } ?? "")\(schedule.lastBuildStatus.map(HTML.status) ?? "—")</td>\
-            <td>\(HTML.escape(schedule.missedRuns))</td><td>\(HTML.escape(schedule.origin))</td></tr>
+            <td>\(HTML.escape(schedule.missedRuns))</td><td>\(HTML.escape(schedule.origin))</td><td>\(actions(schedule))</td></tr>
             """
         }
         let body = """
             <h1>Schedules</h1>
-            \(HTML.table(["Name", "Treefile", "When", "Next run", "Last result", "Missed runs", "Defined in"], rows, empty: "No schedules."))
+            \(HTML.table(["Name", "Treefile", "When", "Next run", "Last result", "Missed runs", "Defined in", "Actions"], rows, empty: "No schedules."))
             """
-        return HTML.page(title: "Schedules", current: "/schedules", body)
+        return HTML.page(title: "Schedules", current: "/schedules", session: session, body)
+    }
+}
+
+extension ServerServices {
+    /// The request's signed-in session: its cookie verified, its token still in the tokens file.
+    func session(_ request: Request) -> PageSession? {
+        guard let value = request.cookies[SessionSigner.cookieName]?.value, let name = sessions.verify(value),
+              let token = tokens.token(named: name) else { return nil }
+        return PageSession(name: name, token: token, csrf: sessions.csrfToken(for: value))
+    }
+
+    func signInPage(next: String?, message: String?) -> String {
+        let body = """
+            <h1>Sign in</h1>
+            \(message.map { "<p class=\"error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
+            <p>Sign in with an API token to cancel builds and run or pause schedules, as the token's scopes and refs allow.</p>
+            <form method="post" action="/signin">
+            <input type="hidden" name="next" value="\(HTML.escape(DashboardRoutes.safeNext(next)))">
+            <label>Token <input type="password" name="token" autocomplete="current-password" required></label>
+            <button>Sign in</button>
+            </form>
+            """
+        return HTML.page(title: "Sign in", current: "", body)
     }
 }

@@ -26,7 +26,7 @@ enum HTML {
         text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? text
     }
 
-    static func page(title: String, current: String, _ body: String) -> String {
+    static func page(title: String, current: String, session: PageSession? = nil, _ body: String) -> String {
         let links = [("/", "Builds"), ("/schedules", "Schedules")].map { href, name in
             "<a href=\"\(href)\"\(href == current ? " class=\"current\"" : "")>\(name)</a>"
         }.joined(separator: " ")
@@ -41,7 +41,9 @@ enum HTML {
             <script src="/assets/live.js" defer></script>
             </head>
             <body>
-            <header><strong>treeforge</strong> <nav>\(links)</nav></header>
+            <header><strong>treeforge</strong> <nav>\(links)</nav> \(session.map { session in
+                "<form class=\"session\" method=\"post\" action=\"/signout\">Signed in as \(escape(session.name)) \(session.field)<button>Sign out</button></form>"
+            } ?? "<a class=\"session\" href=\"/signin\">Sign in</a>")</header>
             <main>
             \(body)
             </main>
@@ -90,4 +92,14 @@ enum HTML {
     static func status(_ status: String) -> String {
         "<span class=\"status status-\(escape(status))\" data-status>\(escape(status))</span>"
     }
+}
+
+/// Who is signed in on a page, and the CSRF token its forms carry.
+struct PageSession: Sendable {
+    let name: String
+    let token: APIToken
+    let csrf: String
+
+    /// The hidden field every form of the page sends back.
+    var field: String { "<input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(csrf))\">" }
 }

@@ -42,7 +42,8 @@ public enum ComposeServer {
 
         let address = ServerAddress()
         let runner = JobRunner(store: store, configuration: configuration, executable: executable, logger: logger, address: address)
-        let services = ServerServices(configuration: configuration, store: store, runner: runner, tokens: tokens)
+        let services = try ServerServices(configuration: configuration, store: store, runner: runner, tokens: tokens,
+                                          sessionsIn: configuration.repo)
         let scheduler = Scheduler(store: store, queue: services.queue, logger: logger)
         let reload = reloadTokensOnHangup(tokens, logger: logger)
         defer { reload.cancel() }
