@@ -39,7 +39,7 @@ struct PullCheck {
     private func step(_ arguments: [String], _ cancellation: Cancellation) throws -> String {
         let output = Pipe()
         let log = scratch.appendingPathComponent("pull-check.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let logHandle = try FileHandle(forWritingTo: log)
         defer { try? logHandle.close() }
         let process = SupervisedProcess(arguments: arguments, environment: ProcessInfo.processInfo.environment,
