@@ -57,8 +57,11 @@ struct ServerLoadTests {
         #expect(group.wait(timeout: .now() + 120) == .success, "the load did not finish within 120 s")
         let seconds = Date().timeIntervalSince(started)
         #expect(failures.value.isEmpty, "\(failures.value.prefix(10))")
+        // Every pull's requests went through /repo/ (thousands for 6 pulls; the reads add 4 × 100 / 9 × 2).
         let served = try server.get("/metrics").text
-        #expect(served.contains("treeforge_repo_requests_total"), "\(served)")
+        let requests = served.split(separator: "\n").first { $0.hasPrefix("treeforge_repo_requests_total ") }
+            .flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        #expect(requests > Self.pulls * 10, "\(served)")
         print("load: \(Self.pulls) pulls and \(Self.readers * Self.readsPerReader) reads in \(String(format: "%.1f", seconds)) s")
         #expect(try server.stop() == 0)
     }

@@ -36,7 +36,7 @@ import TestSupport
             let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             #expect(object["schema"] as? Int == 1 && object["seq"] as? Int == seq)
             #expect(object["time"] as? String == "2026-11-30T00:53:20.125Z")
-            #expect(object["type"] is String)
+            #expect(object["type"] as? String == event.type, "the type the server files the line under")
         }
     }
 

@@ -235,3 +235,24 @@ public final class JSONLinesEvents: ComposeEventSink, @unchecked Sendable {
         }
     }
 }
+
+extension ComposeEvent {
+    /// The event's `type` in its JSON line (docs/events.md): what the server
+    /// files each recorded line under.
+    public var type: String {
+        let type: ComposeEventLine.EventType = switch self {
+        case .buildStarted: .buildStarted
+        case .stageStarted: .stageStarted
+        case .stageFinished: .stageFinished
+        case .package: .package
+        case .scriptletStarted: .scriptletStarted
+        case .scriptletFinished: .scriptletFinished
+        case .waiting: .waiting
+        case .publishResumed: .publishResumed
+        case .warning: .warning
+        case .error: .error
+        case .outcome: .outcome
+        }
+        return type.rawValue
+    }
+}

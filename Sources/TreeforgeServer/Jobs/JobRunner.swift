@@ -139,8 +139,7 @@ public actor JobRunner: Service {
         do {
             try child.start(onLine: { line in
                 guard let event = try? ComposeEventLine.decoder().decode(ComposeEventLine.self, from: Data(line.utf8)) else { return }
-                let type = (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["type"] as? String ?? "unknown"
-                try? store.appendEvent(id, seq: event.seq, type: type, line: line)
+                try? store.appendEvent(id, seq: event.seq, type: event.event.type, line: line)
                 if case .outcome = event.event { sawOutcome.set() }
             }, onExit: { [weak self] status in
                 guard let self else { return }
@@ -234,21 +233,12 @@ public actor JobRunner: Service {
               let build = pending.first, build.pid == nil else { return }
         // Reentrancy: another caller may have started the lane's child while this one awaited.
         guard !draining, lane[ref] == nil, !composes.values.contains(where: { $0.ref == ref }) else { return }
-        let child = ChildProcess(executable: executable, arguments: ["publish", "--ref", ref, "--repo", configuration.repo.path,
-                                                                    "--server-pid", String(getpid()),
-                                                                    "--progress", "json", "--static-delta-depth",
-                                                                    String(configuration.staticDeltaDepth),
-                                                                    "--verify-pull", repository.absoluteString])
-        lane[ref] = child
-        do {
-            try child.start(onLine: { _ in }, onExit: { [weak self] status in
-                guard let self else { return }
-                Task { await self.publishExited(ref, status: status) }
-            })
-            logger.info("publish lane: publishing \(ref) (build #\(build.id ?? 0) left it unpublished)")
-        } catch {
-            lane[ref] = nil
-            logger.error("publish lane: cannot start the publish of \(ref): \(error)")
+        startInLane(ref, what: "publishing \(ref) (build #\(build.id ?? 0) left it unpublished)", arguments: [
+            "publish", "--ref", ref, "--repo", configuration.repo.path, "--server-pid", String(getpid()), "--progress", "json",
+            "--static-delta-depth", String(configuration.staticDeltaDepth), "--verify-pull", repository.absoluteString,
+        ]) { runner, status in
+            // A failed publish is tried again a minute later, not every round.
+            await runner.setPublishFailed(ref, status != 0)
         }
     }
 
@@ -256,36 +246,42 @@ public actor JobRunner: Service {
     /// the lane (it takes the ref's lock, so a compose of the ref waits for it).
     private func pruneIfConfigured(_ ref: String) {
         guard let keep = configuration.pruneKeepLast, !draining, lane[ref] == nil else { return }
-        let child = ChildProcess(executable: executable, arguments: [
+        startInLane(ref, what: "pruning \(ref) to its last \(keep) commits", arguments: [
             "prune", "--ref", ref, "--keep-last", String(keep), "--repo", configuration.repo.path, "--server-pid", String(getpid()),
             "--delta-grace-period", "\(Int(configuration.deltaGracePeriod))s",
-        ])
+        ]) { _, _ in }
+    }
+
+    /// Starts a treeforge child in the ref's lane; when it ends, the lane is
+    /// free again, a failure is logged with its last words, then `ended` runs.
+    private func startInLane(_ ref: String, what: String, arguments: [String],
+                             ended: @escaping @Sendable (JobRunner, Int32) async -> Void) {
+        let child = ChildProcess(executable: executable, arguments: arguments)
         lane[ref] = child
         do {
             try child.start(onLine: { _ in }, onExit: { [weak self] status in
                 guard let self else { return }
-                Task { await self.pruneExited(ref, status: status) }
+                Task {
+                    await self.laneExited(ref, status: status, what: what)
+                    await ended(self, status)
+                }
             })
-            logger.info("lane: pruning \(ref) to its last \(keep) commits")
+            logger.info("lane: \(what)")
         } catch {
             lane[ref] = nil
-            logger.error("lane: cannot start the prune of \(ref): \(error)")
+            logger.error("lane: cannot start \(what): \(error)")
         }
     }
 
-    private func pruneExited(_ ref: String, status: Int32) {
+    private func laneExited(_ ref: String, status: Int32, what: String) {
         let child = lane.removeValue(forKey: ref)
         if status != 0 {
-            logger.error("lane: pruning \(ref) failed (status \(status)): \(child?.lastOutput.suffix(2000) ?? "")")
+            logger.error("lane: \(what) failed (status \(status)): \(child?.lastOutput.suffix(2000) ?? "")")
         }
     }
 
-    private func publishExited(_ ref: String, status: Int32) {
-        let child = lane.removeValue(forKey: ref)
-        publishFailedAt[ref] = status == 0 ? nil : Date()
-        if status != 0 {
-            logger.error("publish lane: publishing \(ref) failed (status \(status)): \(child?.lastOutput.suffix(2000) ?? "")")
-        }
+    private func setPublishFailed(_ ref: String, _ failed: Bool) {
+        publishFailedAt[ref] = failed ? Date() : nil
     }
 
     /// Stops a running compose through the engine (SIGTERM: the rpm child,

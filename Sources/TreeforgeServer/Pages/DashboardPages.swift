@@ -38,7 +38,7 @@ extension ServerServices {
     func homePage(session: PageSession?) async throws -> String {
         let store = self.store
         let repo = configuration.repo
-        let (recent, queued, failures, overview, progress) = try await Blocking.run {
+        let (running, recent, queued, failures, overview, progress) = try await Blocking.run {
             let running = try store.builds(BuildFilter(status: .running, limit: 50))
             var progress: [Int64: Progress] = [:]
             for build in running {
@@ -46,11 +46,10 @@ extension ServerServices {
                 let count = try store.eventCounts(of: id).values.reduce(0, +)
                 progress[id] = Self.progress(try store.eventRecords(of: id, from: max(0, count - 200), limit: 200))
             }
-            return (try store.builds(BuildFilter(limit: 25)), try store.builds(BuildFilter(status: .queued, limit: 100)),
+            return (running, try store.builds(BuildFilter(limit: 25)), try store.builds(BuildFilter(status: .queued, limit: 100)),
                     try store.builds(BuildFilter(status: .failed, limit: 5)), try RepositoryOverview.read(repo: repo), progress)
         }
         let health = await health()
-        let running = recent.filter { $0.status == .running }
         let runningRows = running.map { build in
             let id = build.id ?? 0
             return """
@@ -144,11 +143,7 @@ extension ServerServices {
         let error = build.error.map { "<p class=\"error\" role=\"alert\">\(HTML.escape(build.failedStage ?? "")): \(HTML.escape($0))</p>" } ?? ""
         let diffText: String
         if let diff, let previous {
-            let lines = diff.upgraded.map { "<li>upgraded \(HTML.escape($0.name)) \(HTML.escape($0.from)) → \(HTML.escape($0.to))</li>" }
-                + diff.downgraded.map { "<li>downgraded \(HTML.escape($0.name)) \(HTML.escape($0.from)) → \(HTML.escape($0.to))</li>" }
-                + diff.added.map { "<li>added \(HTML.escape($0))</li>" } + diff.removed.map { "<li>removed \(HTML.escape($0))</li>" }
-            diffText = "<p>Against <a href=\"/builds/\(previous.id ?? 0)\">build #\(previous.id ?? 0)</a>:</p>"
-                + (lines.isEmpty ? "<p>The same packages.</p>" : "<ul class=\"diff\">\(lines.joined())</ul>")
+            diffText = "<p>Against <a href=\"/builds/\(previous.id ?? 0)\">build #\(previous.id ?? 0)</a>:</p>" + Self.render(diff)
         } else {
             diffText = "<p>No earlier build of this ref to compare with.</p>"
         }
@@ -194,15 +189,21 @@ extension ServerServices {
         return HTML.page(title: "Build #\(id)", current: "", session: session, body)
     }
 
+    /// A package diff as a list, upgrades first.
+    static func render(_ diff: BuildDiff) -> String {
+        let change = { (verb: String, change: BuildDiff.Change) in
+            "<li>\(verb) \(HTML.escape(change.name)) \(HTML.escape(change.from)) → \(HTML.escape(change.to))</li>"
+        }
+        let lines = diff.upgraded.map { change("upgraded", $0) } + diff.downgraded.map { change("downgraded", $0) }
+            + diff.added.map { "<li>added \(HTML.escape($0))</li>" } + diff.removed.map { "<li>removed \(HTML.escape($0))</li>" }
+        return lines.isEmpty ? "<p>The same packages.</p>" : "<ul class=\"diff\">\(lines.joined())</ul>"
+    }
+
     func diffPage(_ id: Int64, _ other: Int64, session: PageSession?) async throws -> String {
         let response = try await diff(other, id)
-        let diff = response.diff
-        let lines = diff.upgraded.map { "<li>upgraded \(HTML.escape($0.name)) \(HTML.escape($0.from)) → \(HTML.escape($0.to))</li>" }
-            + diff.downgraded.map { "<li>downgraded \(HTML.escape($0.name)) \(HTML.escape($0.from)) → \(HTML.escape($0.to))</li>" }
-            + diff.added.map { "<li>added \(HTML.escape($0))</li>" } + diff.removed.map { "<li>removed \(HTML.escape($0))</li>" }
         let body = """
             <h1>Build #\(id) against build #\(other)</h1>
-            \(lines.isEmpty ? "<p>The same packages.</p>" : "<ul class=\"diff\">\(lines.joined())</ul>")
+            \(Self.render(response.diff))
             <p><a href="/builds/\(id)">Back to build #\(id)</a></p>
             """
         return HTML.page(title: "Build #\(id) against #\(other)", current: "", session: session, body)
