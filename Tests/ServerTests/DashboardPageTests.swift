@@ -23,6 +23,20 @@ struct DashboardPageTests {
         let build = try server.waitFor(second, ["succeeded", "failed"])
         let commit = try #require(build["commit"] as? String)
 
+        // What the build was made from, and its tree, through the API.
+        #expect((build["treeSize"] as? Int ?? 0) > 0 && (build["treeFiles"] as? Int ?? 0) > 0)
+        #expect(build["inputs"] as? [String: String] == ["treefile": "/api/v1/builds/\(second)/treefile",
+                                                         "lockfile": "/api/v1/builds/\(second)/lockfile"])
+        let treefile = try server.get("/api/v1/builds/\(second)/treefile")
+        #expect(treefile.status == 200 && treefile.json["ref"] as? String == server.ref)
+        let lockfile = try server.get("/api/v1/builds/\(second)/lockfile")
+        let locked = lockfile.json["packages"] as? [String: Any]
+        #expect(lockfile.status == 200 && locked?["fixture-newtool"] != nil, "\(lockfile.text)")
+        for path in ["/api/v1/builds/999/lockfile", "/api/v1/builds/x/treefile"] {
+            let missing = try server.get(path)
+            #expect([400, 404].contains(missing.status) && missing.errorCode != nil, "\(path): \(missing.status)")
+        }
+
         let home = try server.get("/")
         #expect(home.status == 200 && home.header("Content-Type") == "text/html; charset=utf-8")
         #expect(home.text.contains("href=\"/builds/\(second)\"") && home.text.contains(server.ref) && home.text.contains("status-succeeded"))
@@ -32,6 +46,8 @@ struct DashboardPageTests {
         #expect(page.text.contains("ostree pull compose \(server.ref)") && page.text.contains("data-log=\"/api/v1/builds/\(second)/log\""))
         let ref = try server.get("/refs/\(server.ref)")
         #expect(ref.status == 200 && ref.text.contains("<svg class=\"chart\"") && ref.text.contains("Compose duration by stage"))
+        #expect(ref.text.contains("aria-label=\"Tree size per build\""))
+        #expect(page.text.contains("<details data-input=\"lockfile\">") && page.text.contains("<code>treeforge.input-hash</code>"))
         let diff = try server.get("/builds/\(second)/diff?other=\(first)")
         #expect(diff.status == 200 && diff.text.contains("The same packages."))
         let schedules = try server.get("/schedules")

@@ -14,6 +14,18 @@ public enum Fixtures {
         return url
     }()
 
+    /// Where a test keeps what a person looks at after the run (screenshots,
+    /// console logs): `TREEFORGE_TEST_ARTIFACTS/<name>`, by default
+    /// `.build/test-artifacts/<name>` in the package. Emptied first.
+    public static func artifacts(_ name: String) throws -> URL {
+        let base = ProcessInfo.processInfo.environment["TREEFORGE_TEST_ARTIFACTS"].map { URL(fileURLWithPath: $0) }
+            ?? packageRoot.appendingPathComponent(".build/test-artifacts")
+        let folder = base.appendingPathComponent(name)
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
     /// The fixture rpm-md repository (built when missing or out of date).
     public static func repository() throws -> URL {
         let output = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("treeforge-test-fixtures/rpms")

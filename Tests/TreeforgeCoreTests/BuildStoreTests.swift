@@ -53,6 +53,46 @@ import TestSupport
         #expect(try store.logs(of: id).map(\.stage) == ["load", "install"])
     }
 
+    @Test func inputsAreKeptPerBuildAndSurviveAPrune() throws {
+        let store = try BuildStore()
+        let id = try store.start(treefilePath: "/t")
+        let set = ResolvedSet(packages: [
+            ResolvedPackage(info: .init(name: "b", epoch: "", version: "2", release: "3", arch: "noarch", repository: "base",
+                                        location: "b.rpm", checksumType: "sha256", checksum: "ff", downloadSize: 10, installSize: 20),
+                            path: "/b.rpm"),
+        ], repos: [RepoState(id: "base", path: "/r", revision: "1700000000", packageCount: 1)])
+        try store.setInput(id, BuildInput.treefile, text: "{\"ref\": \"os/base\"}\n")
+        try store.setInput(id, BuildInput.lockfile, text: Lockfile.text(set))
+        try store.setInput(id, BuildInput.treefile, text: "{\"ref\": \"os/other\"}\n")
+        let inputs = try store.inputs(of: id)
+        #expect(inputs.map(\.name) == ["lockfile", "treefile"])
+        #expect(inputs.last?.text == "{\"ref\": \"os/other\"}\n", "set again, replaced")
+        #expect(inputs.first?.text.contains("\"evra\": \"2-3.noarch\"") == true && inputs.first?.text.contains("sha256:ff") == true)
+        // The lockfile recorded is one a compose reads back (--ex-lockfile).
+        let dir = try TemporaryDirectory("lockfile")
+        let file = try dir.write("recorded.json", inputs.first!.text)
+        #expect(try Lockfile.load([file]).packages["b"] != nil)
+        try store.pruneDetails(of: [id])
+        #expect(try store.inputs(of: id).count == 2, "what made a pruned build stays")
+        #expect(try store.inputs(of: id + 1).isEmpty)
+    }
+
+    @Test func treeSizeCountsAHardlinkedFileOnceAndReadsNoFile() throws {
+        let dir = try TemporaryDirectory("tree-size")
+        let root = dir.path("root")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("usr/bin"), withIntermediateDirectories: true)
+        try Data(count: 1000).write(to: root.appendingPathComponent("usr/bin/tool"))
+        #expect(link(root.appendingPathComponent("usr/bin/tool").path, root.appendingPathComponent("usr/bin/tool-alias").path) == 0)
+        try Data(count: 24).write(to: root.appendingPathComponent("usr/config"))
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("bin").path, withDestinationPath: "usr/bin")
+        // Unreadable to all: measured by lstat alone.
+        try Data(count: 5).write(to: root.appendingPathComponent("usr/secret"))
+        chmod(root.appendingPathComponent("usr/secret").path, 0)
+        let size = try TreeSize.measure(root)
+        #expect(size == TreeSize(bytes: 1029, files: 5))
+        #expect(throws: ComposeError.self) { try TreeSize.measure(dir.path("missing")) }
+    }
+
     @Test func databaseLivesBesideTheRepository() throws {
         #expect(BuildStore.databasePath(forRepo: URL(fileURLWithPath: "/srv/os/repo/")).path == "/srv/os/repo.builds.sqlite")
         let dir = try TemporaryDirectory("store")
@@ -74,12 +114,12 @@ import TestSupport
                 """)
         }
         let current = try BuildStore(path: path)
-        #expect(try current.appliedMigrations() == ["v1: builds", "v2: compose ids, packages, repos, deltas, logs", "v3: pruned builds", "v4: publication, stage inputs, scratch folders, process identities", "v5: server queue, events, schedules, audit"])
+        #expect(try current.appliedMigrations() == ["v1: builds", "v2: compose ids, packages, repos, deltas, logs", "v3: pruned builds", "v4: publication, stage inputs, scratch folders, process identities", "v5: server queue, events, schedules, audit", "v6: build inputs, tree size"])
         let old = try #require(try current.builds().first)
         #expect(old.commit == "abc" && old.packages == ["a-1-1.noarch"])
         #expect(old.trigger == "cli" && old.composeId == nil && old.inputHash == nil)
         let fresh = try BuildStore(path: dir.path("fresh.sqlite").path)
-        #expect(try fresh.appliedMigrations().count == 5)
+        #expect(try fresh.appliedMigrations().count == 6)
         // And from v2.
         let v2 = try BuildStore(path: dir.path("v2.sqlite").path, upTo: "v2: compose ids, packages, repos, deltas, logs")
         try v2.writer.write { db in

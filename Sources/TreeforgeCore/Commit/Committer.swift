@@ -63,12 +63,14 @@ public struct Committer {
         public var contentChecksum: String?
         public var timestamp: Date
         public var stats: OSTreeRepository.CommitStats
+        public var size: TreeSize
     }
 
     public func commit(root: URL, treefile: Treefile, packages: ResolvedSet, context: StageContext = .quiet,
                        now: Date = Committer.now) throws -> Result {
         do {
             var request = try request(root: root, treefile: treefile, packages: packages, now: now)
+            let size = try TreeSize.measure(root)
             if context.faults.watches(.commit) {
                 let counter = Counter()
                 let (faults, cancellation) = (context.faults, context.cancellation)
@@ -80,7 +82,7 @@ public struct Committer {
             let (checksum, stats) = try repository.commitWithStats(request, cancellable: cancellable)
             let info = try repository.commitInfo(checksum)
             return Result(commit: checksum, parent: request.parent, version: request.metadata["version"]?.string ?? "",
-                          contentChecksum: info.contentChecksum, timestamp: info.timestamp, stats: stats)
+                          contentChecksum: info.contentChecksum, timestamp: info.timestamp, stats: stats, size: size)
         } catch let error as OSTreeError where error.isCancellation {
             throw context.cancellation.cancelled(in: .commit)
         } catch let error as OSTreeError {

@@ -76,6 +76,7 @@ final class ComposeBuild {
             $0.ref = treefile.ref
             $0.treefileSHA256 = treefile.sha256
         }
+        try store.setInput(id, BuildInput.treefile, text: treefile.printed + "\n")
         let composeID = try store.assignComposeID(id, name: treefile.ref.replacingOccurrences(of: "/", with: "-"),
                                                   version: treefile.releasever ?? "0", day: Date())
         if !warnings.isEmpty {
@@ -86,6 +87,7 @@ final class ComposeBuild {
 
     func resolved(_ packages: ResolvedSet) throws {
         try store.recordPackages(id, packages)
+        try store.setInput(id, BuildInput.lockfile, text: Lockfile.text(packages))
     }
 
     // MARK: The ref
@@ -148,6 +150,8 @@ final class ComposeBuild {
             $0.parent = result.parent
             $0.version = result.version
             $0.inputHash = inputHash
+            $0.treeSize = result.size.bytes
+            $0.treeFiles = result.size.files
         }
     }
 

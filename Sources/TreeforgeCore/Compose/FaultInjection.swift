@@ -3,7 +3,8 @@ import Foundation
 /// Crash and cancel tests stop a compose at a chosen point, inside a stage
 /// as well as at its start. `TREEFORGE_FAULT_KILL_AT` makes the compose
 /// SIGKILL itself there; `TREEFORGE_FAULT_PAUSE_AT` makes it wait there (up
-/// to a minute, or until cancelled) so that a test can signal it mid-stage.
+/// to a minute, until cancelled, or until the file `TREEFORGE_FAULT_RESUME_FILE`
+/// names exists) so that a test can signal it mid-stage or watch it there.
 /// Both take `STAGE` (as the stage starts) or `STAGE:N` (at its N-th step:
 /// install, the N-th package; commit, the N-th file or folder libostree
 /// reaches; publish, 1 after the deltas and before the summary, 2 after the
@@ -25,17 +26,20 @@ public struct FaultInjection: Sendable {
 
     let kill: Point?
     let pause: Point?
+    let resumeFile: String?
 
-    public init(killAt: String?, pauseAt: String? = nil) {
+    public init(killAt: String?, pauseAt: String? = nil, resumeFile: String? = nil) {
         kill = Point(killAt)
         pause = Point(pauseAt)
+        self.resumeFile = resumeFile.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     public static let none = FaultInjection(killAt: nil)
 
     public static let fromEnvironment = FaultInjection(
         killAt: ProcessInfo.processInfo.environment["TREEFORGE_FAULT_KILL_AT"],
-        pauseAt: ProcessInfo.processInfo.environment["TREEFORGE_FAULT_PAUSE_AT"])
+        pauseAt: ProcessInfo.processInfo.environment["TREEFORGE_FAULT_PAUSE_AT"],
+        resumeFile: ProcessInfo.processInfo.environment["TREEFORGE_FAULT_RESUME_FILE"])
 
     /// As `stage` starts.
     func starting(_ stage: Stage, cancellation: Cancellation) {
@@ -56,7 +60,9 @@ public struct FaultInjection: Sendable {
         if kill == point { Foundation.kill(getpid(), SIGKILL) }
         if pause == point {
             let until = Date().addingTimeInterval(60)
-            while !cancellation.isCancelled && Date() < until { usleep(20_000) }
+            while !cancellation.isCancelled && Date() < until && !(resumeFile.map { access($0, F_OK) == 0 } ?? false) {
+                usleep(20_000)
+            }
         }
     }
 }

@@ -49,3 +49,36 @@ public struct RepositoryOverview: Sendable, Equatable {
         RetiredDeltas.deltas(in: repo).map { delta in delta.from.map { "\($0)-\(delta.to)" } ?? delta.to }
     }
 }
+
+extension RepositoryOverview {
+    /// A commit's metadata as key and text, sorted by key, for the build
+    /// page; nil when the repository no longer holds the commit (pruned).
+    public static func commitMetadata(repo: URL, commit: String) throws -> [(key: String, value: String)]? {
+        guard let repository = try ComposeRepository(path: repo).existing(), (try? repository.hasCommit(commit)) == true else { return nil }
+        do {
+            let info = try repository.commitInfo(commit)
+            return info.metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value.displayText) }
+        } catch let error as OSTreeError {
+            throw ComposeError(.publish, subject: "commit \(commit) in \(repo.path)", "cannot read the commit's metadata: \(error)")
+        }
+    }
+}
+
+extension CommitMetadataValue {
+    /// The value as a person reads it: a string as itself, a list one item
+    /// per line, a dictionary `key: value` per line.
+    public var displayText: String {
+        switch self {
+        case .string(let value): value
+        case .strings(let values): values.joined(separator: "\n")
+        case .uint64(let value): String(value)
+        case .int64(let value): String(value)
+        case .double(let value): String(value)
+        case .bool(let value): String(value)
+        case .array(let values): values.map { $0.displayText.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n")
+        case .dictionary(let entries):
+            entries.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.displayText.replacingOccurrences(of: "\n", with: " "))" }
+                .joined(separator: "\n")
+        }
+    }
+}

@@ -64,6 +64,10 @@ public struct BuildRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// compose's is removed when its build is reconciled; a failed one's is
     /// kept for inspection.
     public var scratchFolder: String?
+    /// Bytes of the committed tree's files (each hardlinked file once), and
+    /// how many files and symlinks it has.
+    public var treeSize: Int64?
+    public var treeFiles: Int64?
 
     public init(treefilePath: String, status: Status, startedAt: Date) {
         self.treefilePath = treefilePath
@@ -99,6 +103,18 @@ public struct BuildRepo: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var buildId: Int64
     public var repoId: String
     public var revision: String?
+}
+
+/// What a build was made from, as text: `treefile` (flattened, as
+/// `--print-only` prints it) and `lockfile` (rpm-ostree's format, of what
+/// was resolved).
+public struct BuildInput: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "buildInput"
+    public static let treefile = "treefile"
+    public static let lockfile = "lockfile"
+    public var buildId: Int64
+    public var name: String
+    public var text: String
 }
 
 public struct BuildLog: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {

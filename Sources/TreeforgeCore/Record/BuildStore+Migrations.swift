@@ -144,6 +144,22 @@ extension BuildStore {
                     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                 """)
         }
+        // What a build was made from, as text a release engineer reads back
+        // (the flattened treefile, the lockfile of what was resolved), and
+        // how big its tree is: kept when its commit is pruned, they say how
+        // to make it again.
+        migrator.registerMigration("v6: build inputs, tree size") { db in
+            try db.execute(sql: """
+                CREATE TABLE buildInput (
+                    buildId INTEGER NOT NULL REFERENCES build(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    PRIMARY KEY (buildId, name)
+                );
+                ALTER TABLE build ADD COLUMN treeSize INTEGER;
+                ALTER TABLE build ADD COLUMN treeFiles INTEGER;
+                """)
+        }
         return migrator
     }
 }

@@ -161,6 +161,19 @@ public final class BuildStore: Sendable {
         }
     }
 
+    /// Keeps what the build was made from, under `name` (see `BuildInput`).
+    public func setInput(_ id: Int64, _ name: String, text: String) throws {
+        try writer.write { db in
+            try BuildInput(buildId: id, name: name, text: text).save(db)
+        }
+    }
+
+    public func inputs(of id: Int64) throws -> [BuildInput] {
+        try writer.read { db in
+            try BuildInput.filter(Column("buildId") == id).order(Column("name")).fetchAll(db)
+        }
+    }
+
     /// Adds lines to one stage's log.
     public func appendLog(_ id: Int64, stage: Stage, text: String) throws {
         try writer.write { db in
@@ -266,6 +279,7 @@ public protocol BuildRecords: Sendable {
     func build(commit: String) throws -> BuildRecord?
     func packages(of id: Int64) throws -> [BuildPackage]
     func deltas(of id: Int64) throws -> [(from: String?, to: String, size: Int64, parts: Int)]
+    func inputs(of id: Int64) throws -> [BuildInput]
     func update(_ id: Int64, _ change: @escaping @Sendable (inout BuildRecord) -> Void) throws
     @discardableResult
     func update(_ id: Int64, if expected: @escaping @Sendable (BuildRecord) -> Bool,

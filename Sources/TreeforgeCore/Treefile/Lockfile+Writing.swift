@@ -5,6 +5,15 @@ extension Lockfile {
     /// each package's evra and digest, its source RPM, and when each
     /// repository's metadata was generated. Written atomically.
     public static func write(_ set: ResolvedSet, to file: URL, now: Date = Date()) throws {
+        let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).tmp")
+        try Data(text(set, now: now).utf8).write(to: temporary)
+        guard rename(temporary.path, file.path) == 0 else {
+            throw ComposeError(.resolve, subject: file.path, "cannot write the lockfile: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The lockfile's text, as `write` writes it.
+    public static func text(_ set: ResolvedSet, now: Date = Date()) -> String {
         let packages: [(String, JSONValue)] = set.packages.sorted { $0.name < $1.name }.map { package in
             let evr = package.epoch.isEmpty || package.epoch == "0"
                 ? "\(package.version)-\(package.release)" : "\(package.epoch):\(package.version)-\(package.release)"
@@ -25,11 +34,7 @@ extension Lockfile {
             ("packages", .object(packages)),
             ("metadata", .object([("generated", .string(day(now))), ("rpmmd_repos", .object(repos))])),
         ])
-        let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).tmp")
-        try Data((document.prettyString + "\n").utf8).write(to: temporary)
-        guard rename(temporary.path, file.path) == 0 else {
-            throw ComposeError(.resolve, subject: file.path, "cannot write the lockfile: \(String(cString: strerror(errno)))")
-        }
+        return document.prettyString + "\n"
     }
 
     private static func timestamp(_ date: Date) -> String {

@@ -77,6 +77,11 @@ struct BuildDetails: Codable, Sendable, ResponseEncodable {
     var requeuedAs: Int64?
     /// The static deltas its publish wrote.
     var deltas: [DeltaSummary] = []
+    /// The committed tree: bytes of its files, and how many files and symlinks.
+    var treeSize: Int64?
+    var treeFiles: Int64?
+    /// What it was made from, where recorded: `treefile`, `lockfile`.
+    var inputs: [String: String] = [:]
 
     init(_ build: BuildRecord, job: Job?, eventCounts: [String: Int]) {
         id = build.id ?? 0
@@ -105,6 +110,8 @@ struct BuildDetails: Codable, Sendable, ResponseEncodable {
         packages = build.packages
         self.eventCounts = eventCounts
         requeuedAs = job?.requeuedAs
+        treeSize = build.treeSize
+        treeFiles = build.treeFiles
     }
 }
 

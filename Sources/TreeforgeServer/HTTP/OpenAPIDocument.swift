@@ -79,7 +79,11 @@ enum OpenAPIDocument {
               "packages": {"type": "array", "items": {"type": "string"}},
               "eventCounts": {"type": "object", "additionalProperties": {"type": "integer"}},
               "requeuedAs": {"type": "integer"},
-              "deltas": {"type": "array", "items": {"$ref": "#/components/schemas/Delta"}}
+              "deltas": {"type": "array", "items": {"$ref": "#/components/schemas/Delta"}},
+              "treeSize": {"type": "integer", "description": "Bytes of the committed tree's files, each hardlinked file once."},
+              "treeFiles": {"type": "integer", "description": "Files and symlinks in the committed tree."},
+              "inputs": {"type": "object", "additionalProperties": {"type": "string"},
+                         "description": "What the build was made from, by name (treefile, lockfile): the URL of each."}
             }
           },
           "Event": {
@@ -207,6 +211,22 @@ enum OpenAPIDocument {
             ],
             "responses": {"200": {"description": "`id: SEQ`, `event: TYPE`, `data: LINE` per event; `event: end` with the status when the build has ended.",
                                   "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                          "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/api/v1/builds/{id}/treefile": {
+          "get": {
+            "summary": "The treefile the build used, flattened (includes merged), as `compose tree --print-only` prints it", "operationId": "getBuildTreefile",
+            "parameters": [{"$ref": "#/components/parameters/id"}],
+            "responses": {"200": {"description": "The treefile as JSON.", "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/api/v1/builds/{id}/lockfile": {
+          "get": {
+            "summary": "The packages the build resolved, as an rpm-ostree lockfile (for `--ex-lockfile`)", "operationId": "getBuildLockfile",
+            "parameters": [{"$ref": "#/components/parameters/id"}],
+            "responses": {"200": {"description": "The lockfile as JSON.", "content": {"application/json": {"schema": {"type": "object"}}}},
                           "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
           }
         },

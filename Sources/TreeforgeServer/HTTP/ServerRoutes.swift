@@ -41,6 +41,15 @@ enum ServerRoutes {
             return try await services.logStream(try context.parameters.buildID(), query: query,
                                                 lastEventID: request.headers[.lastEventID])
         }
+        // The flattened treefile and the lockfile a build used: `--ex-lockfile`
+        // with the lockfile composes the same packages again.
+        for name in [BuildInput.treefile, BuildInput.lockfile] {
+            api.get("builds/:id/\(name)") { _, context in
+                let text = try await services.input(try context.parameters.buildID(), name)
+                return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            }
+        }
         api.get("builds/:id/diff/:other") { _, context in
             try Response.json(try await services.diff(try context.parameters.buildID(), try context.parameters.buildID("other")))
         }

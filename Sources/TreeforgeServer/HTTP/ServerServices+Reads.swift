@@ -16,7 +16,22 @@ extension ServerServices {
             guard let build = try store.builds.build(id) else { throw APIError.notFound("no build #\(id)") }
             var details = BuildDetails(build, job: try store.job(id), eventCounts: try store.eventCounts(of: id))
             details.deltas = try store.builds.deltas(of: id).map { DeltaSummary(from: $0.from, to: $0.to, size: $0.size, parts: $0.parts) }
+            for input in try store.builds.inputs(of: id) {
+                details.inputs[input.name] = "/api/v1/builds/\(id)/\(input.name)"
+            }
             return details
+        }
+    }
+
+    /// What the build was made from (`BuildInput.treefile`, `.lockfile`), as recorded.
+    func input(_ id: Int64, _ name: String) async throws -> String {
+        let store = self.store
+        return try await Blocking.run {
+            guard try store.builds.build(id) != nil else { throw APIError.notFound("no build #\(id)") }
+            guard let input = try store.builds.inputs(of: id).first(where: { $0.name == name }) else {
+                throw APIError.notFound("build #\(id) has no \(name) recorded: it ended before it \(name == BuildInput.lockfile ? "resolved its packages" : "read its treefile")")
+            }
+            return input.text
         }
     }
 

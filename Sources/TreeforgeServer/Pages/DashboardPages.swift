@@ -110,7 +110,8 @@ extension ServerServices {
 
     func buildPage(_ id: Int64, host: String, session: PageSession?) async throws -> String {
         let store = self.store
-        let (build, job, diff, previous, deltas) = try await Blocking.run {
+        let repo = configuration.repo
+        let (build, job, diff, previous, deltas, inputs, metadata) = try await Blocking.run {
             guard let build = try store.builds.build(id) else { throw APIError.notFound("no build #\(id)") }
             // The package diff against the build that made its parent, or the ref's build before it.
             let previous = try build.parent.flatMap { try store.builds.build(commit: $0) }
@@ -118,7 +119,8 @@ extension ServerServices {
             let diff = try previous.flatMap { previous in
                 try previous.id.map { BuildDiff(from: try store.builds.packages(of: $0), to: try store.builds.packages(of: id)) }
             }
-            return (build, try store.job(id), diff, previous, try store.builds.deltas(of: id))
+            let metadata = try build.commit.flatMap { try RepositoryOverview.commitMetadata(repo: repo, commit: $0) }
+            return (build, try store.job(id), diff, previous, try store.builds.deltas(of: id), try store.builds.inputs(of: id), metadata)
         }
         let stages = Stage.allCases.compactMap { stage -> String? in
             guard let seconds = build.stageSeconds[stage.rawValue] else { return nil }
@@ -153,6 +155,26 @@ extension ServerServices {
                 "<pre>ostree remote add --no-gpg-verify --set=http2=false compose http://\(HTML.escape(host))/repo/\nostree pull compose \(HTML.escape(ref))\nostree show \(HTML.escape(commit))</pre>"
             }
         } ?? "<p>Nothing to pull yet.</p>"
+        let inputList = inputs.map { input -> String in
+            let lines = input.text.split(separator: "\n", omittingEmptySubsequences: false).count
+            return """
+                <details data-input="\(HTML.escape(input.name))"><summary>The \(HTML.escape(input.name)) (\(lines) lines, \
+                <a href="/api/v1/builds/\(id)/\(HTML.pathSegment(input.name))">download</a>)</summary>
+                <pre>\(HTML.escape(input.text))</pre></details>
+                """
+        }.joined(separator: "\n")
+        let metadataText: String
+        if let metadata {
+            let rows = metadata.map { key, value in
+                let lines = value.split(separator: "\n", omittingEmptySubsequences: false)
+                let shown = lines.count > 12 ? lines.prefix(12).joined(separator: "\n") + "\n… (\(lines.count) in all)" : value
+                return "<tr><td><code>\(HTML.escape(key))</code></td><td><pre class=\"value\">\(HTML.escape(shown))</pre></td></tr>"
+            }
+            metadataText = HTML.table(["Key", "Value"], rows, empty: "The commit has no metadata.")
+        } else {
+            metadataText = build.commit == nil ? "<p>No commit yet.</p>" : "<p>The repository no longer holds this commit (pruned).</p>"
+        }
+        let size = build.treeSize.map { bytes in "<p>Tree: \(HTML.bytes(bytes)) in \(build.treeFiles ?? 0) files.</p>" } ?? ""
         let packages = build.packages.map { "<li>\(HTML.escape($0))</li>" }.joined()
         let actions = session.map { session in
             build.status.isFinished ? "" : """
@@ -181,6 +203,13 @@ extension ServerServices {
             </section>
             <section aria-labelledby="pull"><h2 id="pull">Pull it</h2>
             \(pull)
+            </section>
+            <section aria-labelledby="inputs"><h2 id="inputs">Treefile and lockfile</h2>
+            \(inputList.isEmpty ? "<p>Not recorded: the build ended before it read its treefile.</p>" : inputList)
+            </section>
+            <section aria-labelledby="metadata"><h2 id="metadata">Commit metadata</h2>
+            \(size)
+            \(metadataText)
             </section>
             <section aria-labelledby="packages"><h2 id="packages">Packages (\(build.packages.count))</h2>
             <ul class="packages">\(packages)</ul>
@@ -222,7 +251,7 @@ extension ServerServices {
             """
             <tr><td><a href="/builds/\(build.id ?? 0)">#\(build.id ?? 0)</a></td><td>\(HTML.escape(build.version ?? "—"))</td>\
             <td><code>\(HTML.escape(String((build.commit ?? "").prefix(12))))</code></td><td>\(HTML.time(build.finishedAt))</td>\
-            <td>\(build.packages.count)</td></tr>
+            <td>\(build.packages.count)</td><td>\(build.treeSize.map(HTML.bytes) ?? "—")</td></tr>
             """
         }
         let deltas = (state?.deltas ?? []).map { "<li><code>\(HTML.escape($0))</code></li>" }.joined()
@@ -234,11 +263,15 @@ extension ServerServices {
             <section aria-labelledby="durations"><h2 id="durations">Compose duration by stage</h2>
             \(Charts.stageDurations(chronological))
             </section>
-            <section aria-labelledby="sizes"><h2 id="sizes">Package count</h2>
+            <section aria-labelledby="sizes"><h2 id="sizes">Tree size</h2>
+            \(Charts.line(chronological.compactMap { build in build.treeSize.map { ("#\(build.id ?? 0)", Double($0) / 1_048_576) } },
+                          unit: "MiB", label: "Tree size per build"))
+            </section>
+            <section aria-labelledby="counts"><h2 id="counts">Package count</h2>
             \(Charts.line(chronological.map { ("#\($0.id ?? 0)", Double($0.packages.count)) }, unit: "packages", label: "Package count per build"))
             </section>
             <section aria-labelledby="history"><h2 id="history">Versions</h2>
-            \(HTML.table(["Build", "Version", "Commit", "Published", "Packages"], history, empty: "No version yet."))
+            \(HTML.table(["Build", "Version", "Commit", "Published", "Packages", "Tree"], history, empty: "No version yet."))
             </section>
             <section aria-labelledby="ref-deltas"><h2 id="ref-deltas">Static deltas to the head</h2>
             \(deltas.isEmpty ? "<p>None.</p>" : "<ul>\(deltas)</ul>")

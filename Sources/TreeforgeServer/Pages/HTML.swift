@@ -37,6 +37,7 @@ enum HTML {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(escape(title)) · treeforge</title>
+            <link rel="icon" href="data:,">
             <link rel="stylesheet" href="/assets/app.css">
             <script src="/assets/live.js" defer></script>
             </head>
@@ -57,13 +58,14 @@ enum HTML {
         // A table the page's script fills keeps its element even when empty.
         guard !rows.isEmpty || id != nil else { return "<p class=\"empty\">\(escape(empty))</p>" }
         let rows = rows.isEmpty ? ["<tr class=\"empty\"><td colspan=\"\(headers.count)\">\(escape(empty))</td></tr>"] : rows
+        // Wide tables scroll inside their box on a phone, not the page.
         return """
-            <table\(id.map { " id=\"\($0)\"" } ?? "")>
+            <div class="scroll"><table\(id.map { " id=\"\($0)\"" } ?? "")>
             <thead><tr>\(headers.map { "<th>\(escape($0))</th>" }.joined())</tr></thead>
             <tbody>
             \(rows.joined(separator: "\n"))
             </tbody>
-            </table>
+            </table></div>
             """
     }
 
@@ -87,6 +89,15 @@ enum HTML {
     static func seconds(_ value: Double?) -> String {
         guard let value else { return "—" }
         return value < 10 ? String(format: "%.2f s", value) : String(format: "%.1f s", value)
+    }
+
+    /// Bytes in binary units: `216.4 MiB`.
+    static func bytes(_ count: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(count) B" : String(format: "%.1f ", value) + units[unit]
     }
 
     static func status(_ status: String) -> String {
