@@ -115,7 +115,11 @@ public struct Committer {
             })),
         ]
         let mode = treefile.config.repoMetadata
-        let metadata: [String: CommitMetadataValue] = user.merging(extraMetadata) { _, own in own }.merging([
+        // As rpm-ostree marks a tree with a kernel: what `ostree admin deploy` boots.
+        let boot: [String: CommitMetadataValue] = KernelLayout.bootableKernel(in: root).map {
+            ["ostree.bootable": .bool(true), "ostree.linux": .string($0)]
+        } ?? [:]
+        let metadata: [String: CommitMetadataValue] = user.merging(extraMetadata) { _, own in own }.merging(boot) { _, own in own }.merging([
             "version": .string(version),
             "ostree.ref-binding": .strings([treefile.ref]),
             "treeforge.treefile-sha256": .string(treefile.sha256),

@@ -22,6 +22,9 @@ public struct Postprocess {
     /// The treefile's tree-shaping keys (which need the install's sandbox
     /// and the commit's version); nil leaves them out.
     public var shaping: TreeShaping?
+    /// The kernel and its initramfs (which need the sandbox and the cache);
+    /// nil leaves the kernel where its package put it.
+    public var kernel: KernelProcessing?
 
     public init(treefile: Treefile, previous: PreviousCommit?) {
         self.treefile = treefile
@@ -64,9 +67,12 @@ public struct Postprocess {
         let log = try shaping?.run(on: root) ?? []
         // A postprocess script's `rpm -q` leaves SQLite's transient files too.
         try RPMDatabaseLayout.removeTransactionState(root)
+        // After the treefile's own postprocessing, as rpm-ostree runs dracut:
+        // the tree's dracut configuration and units are in place, /etc still at /etc.
+        let kernelLog = try kernel?.run(root: root, treefile: treefile) ?? []
         for rule in Self.rules {
             try rule.apply(context)
         }
-        return log
+        return log + kernelLog
     }
 }
