@@ -259,8 +259,9 @@ final class Browser: @unchecked Sendable {
             return try #require(Data(base64Encoded: shot["data"] as? String ?? ""))
         }
 
+        /// `text` as a JavaScript string literal.
         static func quote(_ text: String) -> String {
-            String(decoding: try! JSONSerialization.data(withJSONObject: [text]), as: UTF8.self).dropFirst().dropLast().description
+            String(decoding: try! JSONSerialization.data(withJSONObject: text, options: .fragmentsAllowed), as: UTF8.self)
         }
     }
 }

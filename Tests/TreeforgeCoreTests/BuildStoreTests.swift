@@ -4,6 +4,15 @@ import TestSupport
 @testable import TreeforgeCore
 
 @Suite struct BuildStoreTests {
+    /// Package b-EPOCH:2-3.ARCH from repo `base` at `revision`.
+    static func onePackage(epoch: String, arch: String, revision: String) -> ResolvedSet {
+        ResolvedSet(packages: [
+            ResolvedPackage(info: .init(name: "b", epoch: epoch, version: "2", release: "3", arch: arch, repository: "base",
+                                        location: "b.rpm", checksumType: "sha256", checksum: "ff", downloadSize: 10, installSize: 20),
+                            path: "/b.rpm"),
+        ], repos: [RepoState(id: "base", path: "/r", revision: revision, packageCount: 1)])
+    }
+
     @Test func recordsABuildFromStartToFinish() throws {
         let store = try BuildStore()
         let id = try store.start(treefilePath: "/t.yaml")
@@ -38,11 +47,7 @@ import TestSupport
     @Test func packagesReposAndLogs() throws {
         let store = try BuildStore()
         let id = try store.start(treefilePath: "/t")
-        let set = ResolvedSet(packages: [
-            ResolvedPackage(info: .init(name: "b", epoch: "1", version: "2", release: "3", arch: "x86_64", repository: "base",
-                                        location: "b.rpm", checksumType: "sha256", checksum: "ff", downloadSize: 10, installSize: 20),
-                            path: "/b.rpm"),
-        ], repos: [RepoState(id: "base", path: "/r", revision: "42", packageCount: 1)])
+        let set = Self.onePackage(epoch: "1", arch: "x86_64", revision: "42")
         try store.recordPackages(id, set)
         #expect(try store.packages(of: id).map(\.nevra) == ["b-1:2-3.x86_64"])
         #expect(try store.packages(of: id).first?.checksum == "sha256:ff")
@@ -56,11 +61,7 @@ import TestSupport
     @Test func inputsAreKeptPerBuildAndSurviveAPrune() throws {
         let store = try BuildStore()
         let id = try store.start(treefilePath: "/t")
-        let set = ResolvedSet(packages: [
-            ResolvedPackage(info: .init(name: "b", epoch: "", version: "2", release: "3", arch: "noarch", repository: "base",
-                                        location: "b.rpm", checksumType: "sha256", checksum: "ff", downloadSize: 10, installSize: 20),
-                            path: "/b.rpm"),
-        ], repos: [RepoState(id: "base", path: "/r", revision: "1700000000", packageCount: 1)])
+        let set = Self.onePackage(epoch: "", arch: "noarch", revision: "1700000000")
         try store.setInput(id, BuildInput.treefile, text: "{\"ref\": \"os/base\"}\n")
         try store.setInput(id, BuildInput.lockfile, text: Lockfile.text(set))
         try store.setInput(id, BuildInput.treefile, text: "{\"ref\": \"os/other\"}\n")

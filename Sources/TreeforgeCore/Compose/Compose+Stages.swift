@@ -46,12 +46,10 @@ extension Compose {
         shaping.cancellation = context.cancellation
         var postprocess = Postprocess(treefile: plan.treefile, previous: previous)
         postprocess.shaping = shaping
-        if !plan.treefile.config.container {
-            postprocess.kernel = KernelProcessing(
-                confinement: try environment.sandbox.resolve(sourceDateEpoch: sourceDateEpoch), timeout: environment.scriptletTimeout,
-                sourceDateEpoch: sourceDateEpoch, cache: environment.cachedir.map { InitramfsCache(folder: $0.appendingPathComponent("initramfs")) },
-                logFile: workdir.appendingPathComponent("postprocess.log"), events: events, cancellation: context.cancellation)
-        }
+        postprocess.kernel = KernelProcessing(
+            confinement: try environment.sandbox.resolve(sourceDateEpoch: sourceDateEpoch), timeout: environment.scriptletTimeout,
+            sourceDateEpoch: sourceDateEpoch, cache: environment.cachedir.map { InitramfsCache(folder: $0.appendingPathComponent("initramfs")) },
+            logFile: shaping.scriptLog, events: events, cancellation: context.cancellation)
         return postprocess
     }
 

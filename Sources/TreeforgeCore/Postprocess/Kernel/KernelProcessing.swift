@@ -53,14 +53,10 @@ public struct KernelProcessing {
             }
             return []
         }
-        // Checked before anything moves, so that a bad setting changes nothing.
-        guard ["new", "modules"].contains(config.bootLocation) else {
-            throw ComposeError(.postprocess, subject: "boot-location: \(config.bootLocation)",
-                               "treeforge places kernels for `boot-location: modules` or `new`; use one of them")
-        }
+        // `boot-location: kernel-install` is refused when the treefile is loaded (TreefileSchema).
         var log = try KernelLayout.placeKernel(kernel, in: root)
         let placed = InstalledKernel(version: kernel.version, image: kernel.modulesFolder + "/vmlinuz")
-        let output = try openLog()
+        let output = try PostprocessLog.append(logFile)
         defer { try? output.close() }
 
         let depmod = try tool(["usr/sbin/depmod", "usr/bin/depmod"], in: root, package: "kmod", purpose: "index the kernel's modules")
@@ -89,7 +85,7 @@ public struct KernelProcessing {
         let start = Date()
         try runInTree([dracut] + arguments, root: root.url, what: "dracut", log: log)
         guard let status = root.status(image), status.st_mode & S_IFMT == S_IFREG, status.st_size > 0 else {
-            throw ComposeError(.postprocess, subject: "dracut", "dracut ended without writing /\(image)", details: tail())
+            throw ComposeError(.postprocess, subject: "dracut", "dracut ended without writing /\(image)", details: PostprocessLog.tail(logFile))
         }
         try root.setMode(image, 0o644)
         let seconds = Date().timeIntervalSince(start)
@@ -119,15 +115,6 @@ public struct KernelProcessing {
         return "/" + found
     }
 
-    private func openLog() throws -> FileHandle {
-        if !FileManager.default.fileExists(atPath: logFile.path) {
-            FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        }
-        let handle = try FileHandle(forWritingTo: logFile)
-        handle.seekToEndOfFile()
-        return handle
-    }
-
     /// Runs a tool of the tree with the tree as `/`: under bubblewrap, or
     /// (`--sandbox none`) chrooted in a network namespace of its own.
     private func runInTree(_ command: [String], root: URL, what: String, log: FileHandle) throws {
@@ -135,8 +122,7 @@ public struct KernelProcessing {
         try cancellation?.check(.postprocess)
         let exit: SupervisedExit
         switch confinement {
-        case .sandboxed(var sandbox):
-            sandbox.environment = Sandbox.environment(sourceDateEpoch: sourceDateEpoch)
+        case .sandboxed(let sandbox):
             exit = try sandbox.run(command, inRoot: root, timeout: timeout, cancellation: cancellation, log: log)
         case .unconfined:
             let created = MountPoints.missing(in: root)
@@ -151,15 +137,10 @@ public struct KernelProcessing {
         case .exited(status: 0):
             return
         case .exited(let status):
-            throw ComposeError(.postprocess, subject: what, "\(what) failed in the tree (exit status \(status))", details: tail())
+            throw ComposeError(.postprocess, subject: what, "\(what) failed in the tree (exit status \(status))", details: PostprocessLog.tail(logFile))
         case .timedOut(let seconds):
             throw ComposeError(.postprocess, subject: what,
-                               "\(what) did not finish within \(Int(seconds)) s and was stopped (--scriptlet-timeout)", details: tail())
+                               "\(what) did not finish within \(Int(seconds)) s and was stopped (--scriptlet-timeout)", details: PostprocessLog.tail(logFile))
         }
-    }
-
-    private func tail(lines: Int = 20) -> [String] {
-        guard let text = try? String(contentsOf: logFile, encoding: .utf8) else { return [] }
-        return Array(text.split(separator: "\n").suffix(lines).map(String.init))
     }
 }

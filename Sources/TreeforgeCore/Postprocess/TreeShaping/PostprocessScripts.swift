@@ -51,12 +51,8 @@ struct PostprocessScripts {
         if case .unconfined(let reason?) = confinement {
             events.warning("postprocess scripts run unconfined (chroot only): bubblewrap cannot run here: \(reason)")
         }
-        if !FileManager.default.fileExists(atPath: logFile.path) {
-            FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        }
-        let log = try FileHandle(forWritingTo: logFile)
+        let log = try PostprocessLog.append(logFile)
         defer { try? log.close() }
-        log.seekToEndOfFile()
         var lines: [String] = []
         for script in scripts {
             log.write(Data(">>> \(script.name)\n".utf8))
@@ -72,11 +68,11 @@ struct PostprocessScripts {
                 lines.append("\(script.name): ran in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
             case .exited(let status):
                 throw ComposeError(.postprocess, subject: script.name, "the script failed (exit status \(status))",
-                                   details: tail() + ["(treefile: \(location(script)))"])
+                                   details: PostprocessLog.tail(logFile) + ["(treefile: \(location(script)))"])
             case .timedOut(let seconds):
                 throw ComposeError(.postprocess, subject: script.name,
                                    "the script did not finish within \(Int(seconds)) s and was stopped (--scriptlet-timeout)",
-                                   details: tail())
+                                   details: PostprocessLog.tail(logFile))
             }
         }
         return lines
@@ -118,11 +114,5 @@ struct PostprocessScripts {
     private func location(_ script: Script) -> String {
         let key = script.path.hasSuffix("-script") ? "postprocess-script" : "postprocess"
         return treefile.config.locations[key]?.description ?? treefile.path.path
-    }
-
-    /// The end of what the scripts printed, for the error.
-    private func tail(lines: Int = 20) -> [String] {
-        guard let text = try? String(contentsOf: logFile, encoding: .utf8) else { return [] }
-        return Array(text.split(separator: "\n").suffix(lines).map(String.init))
     }
 }
