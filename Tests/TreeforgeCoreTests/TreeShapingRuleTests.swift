@@ -56,6 +56,18 @@ struct TreeShapingRuleTests {
         #expect(try InstallSection(parsing: unit).present == false, "an empty [Install] is no install config")
     }
 
+    @Test func aUnitTheTreefileAddsIsEnabledFromItsOwnInstallSection() throws {
+        let dir = try TemporaryDirectory("units-added")
+        let source = try dir.write("treefile/version.service", "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=custom.target\n")
+        try FileManager.default.createDirectory(at: dir.path("root/usr/lib/systemd/system"), withIntermediateDirectories: true)
+        let events = RecordedEvents()
+        var units = SystemdUnits(root: RootDirectory(dir.path("root")), events: events)
+        units.added = ["usr/lib/systemd/system/version.service": source]
+        let log = try units.enable(["version.service"])
+        #expect(log == ["units: version.service: /etc/systemd/system/custom.target.wants/version.service → /usr/lib/systemd/system/version.service"])
+        #expect(events.events.isEmpty, "no warning: add-files provides the unit")
+    }
+
     @Test func symlinksResolveInsideTheRoot() throws {
         let dir = try TemporaryDirectory("rootpath")
         let root = dir.path("root")

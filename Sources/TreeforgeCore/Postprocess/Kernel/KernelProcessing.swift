@@ -116,7 +116,7 @@ public struct KernelProcessing {
     }
 
     /// Runs a tool of the tree with the tree as `/`: under bubblewrap, or
-    /// (`--sandbox none`) chrooted in a network namespace of its own.
+    /// (`--sandbox none`) chrooted in network and pid namespaces of its own.
     private func runInTree(_ command: [String], root: URL, what: String, log: FileHandle) throws {
         log.write(Data(">>> \(command.joined(separator: " "))\n".utf8))
         try cancellation?.check(.postprocess)
@@ -125,9 +125,13 @@ public struct KernelProcessing {
         case .sandboxed(let sandbox):
             exit = try sandbox.run(command, inRoot: root, timeout: timeout, cancellation: cancellation, log: log)
         case .unconfined:
-            let created = MountPoints.missing(in: root)
+            // dracut reads /proc: a proc of the tool's own pid namespace, mounted
+            // in its own mount namespace, so nothing stays mounted in the tree.
+            let created = MountPoints.missing(in: root, for: ["/proc"])
+            for path in created { try? FileManager.default.createDirectory(at: root.appendingPathComponent(path), withIntermediateDirectories: true) }
             defer { MountPoints.removeCreated(created, in: root) }
-            let process = SupervisedProcess(arguments: ["/usr/bin/unshare", "--net", "/usr/sbin/chroot", root.path] + command,
+            let unshare = ["/usr/bin/unshare", "--net", "--pid", "--fork", "--kill-child", "--mount-proc=\(root.path)/proc"]
+            let process = SupervisedProcess(arguments: unshare + ["/usr/sbin/chroot", root.path] + command,
                                             environment: Sandbox.environment(sourceDateEpoch: sourceDateEpoch),
                                             standardOutput: log, standardError: log)
             exit = try process.run(timeout: timeout, cancellation: cancellation)

@@ -10,6 +10,10 @@ import Foundation
 struct SystemdUnits {
     var root: RootDirectory
     var events: ComposeEventSink
+    /// Unit files `add-files` will put in the tree (path in the tree → the
+    /// source): `units` comes first in rpm-ostree's order, but a unit the
+    /// treefile itself adds is enabled from its own `[Install]` section.
+    var added: [String: URL] = [:]
 
     /// Where units are looked for, in systemd's order of precedence for the
     /// admin and vendor directories.
@@ -31,7 +35,7 @@ struct SystemdUnits {
                 log.append("units: \(unit) (no unit file): /\(link) → /usr/lib/systemd/system/\(unit)")
                 continue
             }
-            let install = try InstallSection(parsing: root.url.appendingPathComponent(try RootPath.resolve(file, in: root.url)))
+            let install = try InstallSection(parsing: added[file] ?? root.url.appendingPathComponent(try RootPath.resolve(file, in: root.url)))
             var name = unit
             if unit.contains("@.") {
                 // A bare template ("getty@.service") is enabled with its DefaultInstance.
@@ -74,6 +78,7 @@ struct SystemdUnits {
         for name in candidates {
             for directory in Self.unitDirectories {
                 let relative = directory + "/" + name
+                if added[relative] != nil { return relative }
                 let resolved = try RootPath.resolve(relative, in: root.url)
                 if root.status(resolved).map({ $0.st_mode & S_IFMT == S_IFREG }) == true {
                     // Link to the unit where systemd looks for it, not through /lib.

@@ -45,7 +45,11 @@ public struct TreeShaping {
             log += try ReadonlyExecutables.apply(root: root)
         }
         if !config.units.isEmpty {
-            log += try SystemdUnits(root: root, events: events).enable(config.units)
+            var units = SystemdUnits(root: root, events: events)
+            for file in config.addFiles {
+                units.added[String(file.destination.drop { $0 == "/" })] = treefile.externalFile("add-files", file.source)
+            }
+            log += try units.enable(config.units)
         }
         if let target = config.defaultTarget {
             log += try SystemdUnits(root: root, events: events).setDefaultTarget(target)
