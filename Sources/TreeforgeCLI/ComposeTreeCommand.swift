@@ -133,6 +133,8 @@ struct ComposeTreeCommand: ParsableCommand {
                                     variables: try TreefileVariable.parse(treefileOptions.variables))
         let treefile = try loader.load(URL(fileURLWithPath: treefile))
         if !lockfileOptions.lockfiles.isEmpty { _ = try Lockfile.load(lockfileOptions.lockfiles.map { URL(fileURLWithPath: $0) }) }
+        // On stderr whatever --progress says: stdout is the JSON alone.
+        TerminalOutput.printWarnings(treefile.warnings)
         print(canonical ? treefile.config.canonicalJSON : treefile.printed)
     }
 }

@@ -25,6 +25,7 @@ struct ComposeWhyCommand: ParsableCommand {
             var environment = ComposeEnvironment.forThisExecutable(repo: ".")
             repositoryOptions.apply(to: &environment)
             let loaded = try TreefileLoader(basearch: request.basearch, variables: request.variables).load(request.treefileURL)
+            TerminalOutput.printWarnings(loaded.warnings)
             let resolver = Resolver(basearch: request.basearch,
                                     access: RepositoryAccess(cachedir: environment.cachedir, cacheOnly: environment.cacheOnly,
                                                              timeout: environment.httpTimeout))

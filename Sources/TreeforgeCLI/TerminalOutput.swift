@@ -87,6 +87,11 @@ struct TerminalOutput {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     }
 
+    /// Warnings of a command that runs no compose (`--print-only`, `compose why`), on stderr.
+    static func printWarnings(_ warnings: [String]) {
+        for warning in warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+    }
+
     /// Runs a command's body: a ComposeError is printed (`error: STAGE: …`)
     /// and becomes exit status 1; a cancel is said (`cancelled: …`) and
     /// becomes 128 + the signal.

@@ -96,9 +96,28 @@ import Yams
         #expect(e.subject == "t.yaml:2:1")
     }
 
-    @Test func unknownKeyInJSONToo() throws {
-        try dir.write("t.json", "{\"ref\": \"r\", \"colour\": \"blue\"}")
-        #expect(try error("t.json").message == "unknown key `colour`")
+    /// rpm-ostree refuses unknown keys only in YAML; in JSON it ignores them
+    /// (treefiles use them as comments), so treeforge warns and drops them.
+    @Test func unknownKeysAreErrorsInYAMLAndWarningsInJSON() throws {
+        try dir.write("t.yaml", "ref: r\ncolour: blue\n")
+        let e = try error("t.yaml")
+        #expect(e.message == "unknown key `colour`")
+        #expect(e.subject?.hasSuffix("t.yaml:2:1") == true)
+
+        try dir.write("inc.json", "{\n  \"packages\": [\"vim\"],\n  \"comment-packages\": \"vim for editing\"\n}\n")
+        try dir.write("t.json", #"{"ref": "r", "packages": ["bash"], "colour": {"any": ["shape"]}, "include": "inc.json"}"#)
+        let treefile = try TreefileLoader(basearch: "x86_64").load(dir.path("t.json"))
+        #expect(treefile.packages == ["bash", "vim"])
+        #expect(treefile.warnings.count == 2)
+        #expect(treefile.warnings[0] == "unknown key `colour` ignored, as rpm-ostree ignores unknown keys in JSON treefiles (\(dir.path("t.json").path):1:36)")
+        #expect(treefile.warnings[1].hasPrefix("unknown key `comment-packages` ignored"))
+        #expect(treefile.warnings[1].hasSuffix("inc.json:3:3)"))
+        #expect(!treefile.printed.contains("colour") && !treefile.printed.contains("comment-packages"))
+        #expect(try treefile.checkComposable() == treefile.warnings, "a compose reports them")
+        // A YAML file included from JSON keeps YAML's rule.
+        try dir.write("y.yaml", "pakages: [b]\n")
+        try dir.write("j.json", #"{"include": "y.yaml"}"#)
+        #expect(try error("j.json").message == "unknown key `pakages`")
     }
 
     @Test func includeCycle() throws {

@@ -193,6 +193,27 @@ import TestSupport
         #expect(error.subject?.hasSuffix("both.yaml:2:1") == true)
     }
 
+    /// rpm-ostree's four legacy keys (its LegacyTreeComposeConfigFields) and
+    /// two legacy values (serde aliases) are read in either format and
+    /// written under their new spelling only.
+    @Test func legacySpellingsAreCanonicalizedInJSONToo() throws {
+        try dir.write("t.json", """
+            {"gpg_key": "ABCD", "boot_location": "modules", "default_target": "graphical.target",
+             "automatic_version_prefix": "40.<date:%Y%m%d>", "rpmdb": "b-d-b", "opt-usrlocal": "stateoverlay"}
+            """)
+        let treefile = try load("t.json")
+        #expect(treefile.warnings.isEmpty, "legacy names are known names, not unknown keys")
+        #expect(treefile.config.canonicalJSON == #"{"automatic-version-prefix":"40.<date:%Y%m%d>","basearch":"x86_64","boot-location":"modules","#
+                + #""default-target":"graphical.target","gpg-key":"ABCD","opt-usrlocal":"state-overlay","packages":[],"rpmdb":"bdb"}"#)
+        // The included file's legacy spelling loses to the includer's new one, as any value does.
+        try dir.write("inc.yaml", "default_target: rescue.target\n")
+        try dir.write("top.yaml", "include: inc.yaml\ndefault-target: multi-user.target\n")
+        #expect(try load("top.yaml").config.defaultTarget == "multi-user.target")
+        // A value rpm-ostree no longer has (rpm-ostree dropped `boot-location: both` in 2019) is refused under either name.
+        try dir.write("both.yaml", "boot_location: both\n")
+        #expect(try loadError("both.yaml").message == "`boot_location` must be one of \"new\", \"modules\", \"kernel-install\"")
+    }
+
     @Test func symlinkedEntryPointIncludesRelativeToTheLinksFolder() throws {
         try dir.write("real/t.yaml", "include: common.yaml\n")
         try dir.write("real/common.yaml", "packages: [from-real]\n")

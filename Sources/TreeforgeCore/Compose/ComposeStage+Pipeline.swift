@@ -79,8 +79,7 @@ extension Postprocess: ComposeStage {
             lines.append("previous \(path) \(try previous?.file(path).map(Checksum.sha256.hex(of:)) ?? "-")")
         }
         for file in treefile.externalFiles.sorted(by: { ($0.key, $0.name) < ($1.key, $1.name) }) {
-            let digest = FileManager.default.contents(atPath: file.url.path).map(Checksum.sha256.hex(of:)) ?? "unreadable"
-            lines.append("file \(file.key) \(file.name) \(digest)")
+            lines.append("file \(try file.identity(in: .postprocess))")
         }
         if let shaping {
             // The version reaches the tree only through mutate-os-release; each

@@ -7,8 +7,10 @@ public enum TreeforgeVersion {
 }
 
 /// The identity of a compose's inputs: SHA-256 over the canonical flattened
-/// treefile, the content of every file it names (add-files sources,
-/// postprocess-script, check files), every resolved package's NEVRA and
+/// treefile (so every included file, wherever it lies, counts by what it
+/// sets), the content and mode of every file it names (add-files sources,
+/// postprocess-script, check files; inside the treefile's folder or not),
+/// every resolved package's NEVRA and
 /// checksum, the signature policy of the repositories packages come from
 /// (gpgcheck and the keys' contents: turning checks on is a change), and
 /// the treeforge version. The same inputs give the same hash, whatever the order or
@@ -20,9 +22,11 @@ public enum InputHash {
         var text = "treeforge-inputs-v1\n"
         text += "treeforge \(TreeforgeVersion.string)\n"
         text += "treefile \(treefile.config.canonicalJSON)\n"
+        // Wherever they are: beside the treefile, in a sibling folder reached
+        // by `..`, or through a symlink (the script folder's digest records
+        // only the link).
         for file in treefile.externalFiles.sorted(by: { ($0.key, $0.name) < ($1.key, $1.name) }) {
-            let mode = (try? FileManager.default.attributesOfItem(atPath: file.url.path))?[.posixPermissions] as? Int ?? 0
-            text += "file \(file.key) \(file.name) \(String(mode, radix: 8)) \(try digest(file.url, for: "`\(file.key)` names it"))\n"
+            text += "file \(try file.identity(in: .resolve))\n"
         }
         if let scriptFolder {
             text += "script-folder \(try scriptFolder.digest())\n"
@@ -38,14 +42,6 @@ public enum InputHash {
             text += "package \(package.nevra) \(package.checksumType ?? "-"):\(package.checksum ?? "-")\n"
         }
         return Checksum.sha256.hex(of: Data(text.utf8))
-    }
-
-    /// An input that cannot be read is an error, never the digest of nothing.
-    private static func digest(_ file: URL, for reason: String) throws -> String {
-        guard let content = FileManager.default.contents(atPath: file.path) else {
-            throw ComposeError(.resolve, subject: file.path, "cannot read this input of the compose (\(reason))")
-        }
-        return Checksum.sha256.hex(of: content)
     }
 }
 

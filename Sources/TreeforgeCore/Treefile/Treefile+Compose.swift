@@ -3,7 +3,8 @@ extension Treefile {
     /// Checks that the pipeline can build this treefile as written: it names
     /// a ref and packages, and sets no key the pipeline does not act on yet
     /// (a tree built without it would not be the tree described). Keys that
-    /// rpm-ostree itself only warns about come back as warnings.
+    /// rpm-ostree itself only warns about come back as warnings, after the
+    /// loader's own (`warnings`).
     public func checkComposable() throws -> [String] {
         guard let ref = config.ref, !ref.isEmpty else {
             throw ComposeError(.load, subject: path.path, "the treefile does not set `ref` (the OSTree branch to commit to)")
@@ -20,7 +21,7 @@ extension Treefile {
                                "derivation keys are for client-side layering, not for composing a tree: \(derivation.joined(separator: ", "))")
         }
         var unsupported: [String] = []
-        var warnings: [String] = []
+        var warnings = self.warnings
         for key in TreefileSchema.keys {
             guard let value = config[key.name] else { continue }
             // A container tree has no kernel to place (rpm-ostree skips kernel

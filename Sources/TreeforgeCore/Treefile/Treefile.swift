@@ -1,4 +1,5 @@
 import Foundation
+import LibSolv
 
 /// A treefile after its includes are merged, its variables substituted and
 /// its values checked: what to compose.
@@ -17,6 +18,9 @@ public struct Treefile: Sendable, Equatable {
     /// The files `add-files`, `postprocess-script` and `check-passwd`/`check-groups`
     /// name, resolved against the folder of the treefile that names them.
     public var externalFiles: [ExternalFile] = []
+    /// What loading noticed but rpm-ostree accepts (unknown keys in JSON,
+    /// one add-files name for two files), each with its location.
+    public var warnings: [String] = []
 
     public var path: URL { sourceFiles[0] }
     /// The top-level treefile's folder: where `*.repo` files are found.
@@ -47,6 +51,22 @@ public struct ExternalFile: Sendable, Equatable {
     public var key: String
     /// As written in the treefile.
     public var name: String
-    /// Resolved against the naming treefile's folder, symlinks followed.
+    /// Resolved against the naming treefile's folder (the path it was read
+    /// by, so a symlinked treefile's names start from the link's folder),
+    /// `..` and symlinks followed as the kernel follows them. It may lie
+    /// outside the top-level treefile's folder.
     public var url: URL
+    /// Where the treefile names it.
+    public var location: String
+
+    /// `KEY NAME MODE SHA256`: what a compose reads of the file, for the
+    /// input hash and the stage identities. An unreadable file is an error,
+    /// never the digest of nothing.
+    func identity(in stage: Stage) throws -> String {
+        guard let content = FileManager.default.contents(atPath: url.path) else {
+            throw ComposeError(stage, subject: url.path, "cannot read this input of the compose (`\(key)` names it at \(location))")
+        }
+        let mode = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.posixPermissions] as? Int ?? 0
+        return "\(key) \(name) \(String(mode, radix: 8)) \(Checksum.sha256.hex(of: content))"
+    }
 }

@@ -36,10 +36,18 @@ struct ConditionalInclude {
 /// Reads one treefile (or an inline conditional include) into its settings
 /// and its include directives, applying the per-file rules: `packages-ARCH`
 /// folded into `packages`, `container: true` and `edition: "2024"`
-/// implications, legacy spellings migrated.
+/// implications, legacy spellings migrated, unknown keys refused in YAML
+/// and ignored with a warning in JSON (rpm-ostree checks them only in YAML).
 struct FileReader {
+    /// By the name's ending, as rpm-ostree decides: `.yaml`/`.yml`, else JSON.
+    enum Format: String {
+        case yaml = "YAML"
+        case json = "JSON"
+    }
+
     let loader: TreefileLoader
     let file: URL
+    let format: Format
     let chain: [String]
 
     struct Parsed {
@@ -48,6 +56,7 @@ struct FileReader {
         var includes: [Include] = []
         var archIncludes: [String: [Include]] = [:]
         var conditionalIncludes: [ConditionalInclude] = []
+        var warnings: [String] = []
     }
 
     func error(_ location: SourceLocation, _ message: String) -> ComposeError {
@@ -92,6 +101,8 @@ struct FileReader {
             } else if key.hasPrefix("packages-") {
                 let specs = try reader.read(entry.value, as: .packageSet, key: key)
                 if key.dropFirst("packages-".count) == loader.basearch { packages.formUnion(specs.strings ?? []) }
+            } else if format == .json {
+                parsed.warnings.append("unknown key `\(key)` ignored, as rpm-ostree ignores unknown keys in JSON treefiles (\(entry.keyLocation))")
             } else {
                 throw error(entry.keyLocation, "unknown key `\(key)`")
             }

@@ -37,16 +37,18 @@ public struct TreefileLoader: Sendable {
         }
         let bytes = try Data(contentsOf: top)
         return Treefile(config: config, basearch: basearch, variables: state.variables,
-                        sourceFiles: state.files, sha256: Checksum.sha256.hex(of: bytes), externalFiles: state.externalFiles)
+                        sourceFiles: state.files, sha256: Checksum.sha256.hex(of: bytes), externalFiles: state.externalFiles,
+                        warnings: state.warnings)
     }
 
     struct LoadState {
         /// Variables defined so far; the first definition wins.
         var variables: [String: JSONValue]
         var files: [URL] = []
-        /// The first treefile to name a file wins: includers load before their includes.
+        /// In the order read (includers before their includes, depth first).
         var externalFiles: [ExternalFile] = []
         var seen: [FileIdentity: URL] = [:]
+        var warnings: [String] = []
     }
 
     struct FileIdentity: Hashable {
@@ -67,11 +69,13 @@ public struct TreefileLoader: Sendable {
         state.seen[identity] = file
         state.files.append(file)
 
-        let format = file.pathExtension == "yaml" || file.pathExtension == "yml" ? "YAML" : "JSON"
+        let format: FileReader.Format = file.pathExtension == "yaml" || file.pathExtension == "yml" ? .yaml : .json
         let text = String(decoding: data, as: UTF8.self)
-        let node = try TreefileNode.parse(text, file: file.path, format: format, chain: chain)
-        var parsed = try FileReader(loader: self, file: file, chain: chain).read(node)
-        try resolveExternalFiles(parsed.config, of: file, chain: chain, into: &state.externalFiles)
+        let node = try TreefileNode.parse(text, file: file.path, format: format.rawValue, chain: chain)
+        let reader = FileReader(loader: self, file: file, format: format, chain: chain)
+        var parsed = try reader.read(node)
+        state.warnings += parsed.warnings
+        try resolveExternalFiles(parsed.config, of: file, chain: chain, into: &state)
 
         // This file's variables join the global set; earlier definitions win.
         state.variables.merge(parsed.variables) { existing, _ in existing }
@@ -83,7 +87,10 @@ public struct TreefileLoader: Sendable {
             switch conditional.target {
             case .files(let files): includes += files
             case .inline(let node):
-                let inline = try FileReader(loader: self, file: file, chain: chain).read(node, inline: true)
+                let inline = try reader.read(node, inline: true)
+                state.warnings += inline.warnings
+                // Its names are the file's, relative to the file's folder.
+                try resolveExternalFiles(inline.config, of: file, chain: chain, into: &state)
                 parsed.config.merge(included: inline.config)
             }
         }
@@ -93,54 +100,23 @@ public struct TreefileLoader: Sendable {
                 throw ComposeError(.load, subject: include.location.description,
                                    "includes nest deeper than \(Self.maximumIncludeDepth) levels", details: chain)
             }
-            // Lexical, relative to the including file's path as given: a
-            // symlinked treefile includes relative to the link's folder.
-            let target = include.path.hasPrefix("/")
-                ? URL(fileURLWithPath: include.path)
-                : file.deletingLastPathComponent().appendingPathComponent(include.path)
-            guard FileManager.default.fileExists(atPath: target.path) else {
+            // Relative to the including file's path as given (a symlinked
+            // treefile includes relative to the link's folder); the kernel
+            // then follows `..` and symlinks, as it does for rpm-ostree.
+            let target = URL(fileURLWithPath: Self.joined(include.path, namedBy: file))
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: target.path, isDirectory: &isDirectory) else {
                 throw ComposeError(.load, subject: include.location.description, "included file \(target.path) not found", details: chain)
+            }
+            guard !isDirectory.boolValue else {
+                throw ComposeError(.load, subject: include.location.description,
+                                   "included file \(target.path) is a directory, not a treefile", details: chain)
             }
             let child = try loadFile(target, depth: depth + 1,
                                      chain: ["included from \(include.location)"] + chain, state: &state)
             parsed.config.merge(included: child)
         }
         return parsed.config
-    }
-
-    /// Files a treefile names must exist in its folder (rpm-ostree opens them
-    /// while loading, so `--print-only` fails on a missing one too). A name
-    /// that leads out of the folder, through `..` or a symlink, is refused:
-    /// a treefile's inputs are its folder, which is what gets hashed.
-    private func resolveExternalFiles(_ config: TreefileConfig, of file: URL, chain: [String],
-                                      into resolved: inout [ExternalFile]) throws {
-        let folder = file.deletingLastPathComponent().resolvingSymlinksInPath().standardizedFileURL
-        var named: [(String, String)] = []
-        if let script = config.postprocessScript { named.append(("postprocess-script", script)) }
-        named += config.addFiles.map { ("add-files", $0.source) }
-        for key in ["check-passwd", "check-groups"] {
-            if case .file(let name) = CheckFile(config[key]) { named.append((key, name)) }
-        }
-        for (key, name) in named {
-            let location = config.locations[key]?.description ?? file.path
-            let url = (name.hasPrefix("/") ? URL(fileURLWithPath: name) : folder.appendingPathComponent(name))
-                .resolvingSymlinksInPath().standardizedFileURL
-            guard url.path.hasPrefix(folder.path + "/") else {
-                throw ComposeError(.load, subject: location,
-                                   "`\(key)` names \(name), which is outside the treefile's folder \(folder.path) (it resolves to \(url.path))",
-                                   details: chain)
-            }
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-                throw ComposeError(.load, subject: location, "`\(key)` names \(name), which does not exist (\(url.path))", details: chain)
-            }
-            guard !isDirectory.boolValue else {
-                throw ComposeError(.load, subject: location, "`\(key)` names \(name), which is a directory, not a file", details: chain)
-            }
-            if !resolved.contains(where: { $0.key == key && $0.name == name }) {
-                resolved.append(ExternalFile(key: key, name: name, url: url))
-            }
-        }
     }
 
     /// rpm-ostree's checks on the merged result.
