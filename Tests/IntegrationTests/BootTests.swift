@@ -7,21 +7,20 @@ import TestSupport
 /// line, upgraded and rolled back. Minutes of work (two composes with dracut
 /// once, three boots under software emulation); its console logs are kept in
 /// the test artifacts (`boot/`).
-@Suite(.enabled(if: BootTests.canRun, "needs root, QEMU and mkfs.ext4 (scripts/setup-host)"))
+/// Root, QEMU, mkfs.ext4 and ostree (scripts/setup-host installs them).
+let bootTestCanRun = getuid() == 0 && ["/usr/bin/qemu-system-x86_64", "/usr/sbin/mkfs.ext4", "/usr/bin/ostree"].allSatisfy {
+    FileManager.default.isExecutableFile(atPath: $0)
+}
+
+/// The boot corpus is built, or the corpus tool that builds it is at hand
+/// (`TREEFORGE_CORPUS_TOOL`, or ../shared/corpus beside the checkout).
+let bootCorpusAvailable = FileManager.default.fileExists(atPath: "/var/tmp/treeforge-boot-corpus/repo-updates-only/repodata/repomd.xml")
+    || FileManager.default.isExecutableFile(atPath: ProcessInfo.processInfo.environment["TREEFORGE_CORPUS_TOOL"]
+        ?? Fixtures.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/debian-payload-repo").path)
+
+@Suite(.enabled(if: bootTestCanRun, "needs root, QEMU and mkfs.ext4 (scripts/setup-host)"))
 struct BootTests {
-    static var canRun: Bool {
-        getuid() == 0 && ["/usr/bin/qemu-system-x86_64", "/usr/sbin/mkfs.ext4", "/usr/bin/ostree"].allSatisfy {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }
-    }
-
-    static let corpusTool = Fixtures.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/debian-payload-repo")
-    static var corpusAvailable: Bool {
-        FileManager.default.fileExists(atPath: "/var/tmp/treeforge-boot-corpus/repo-updates-only/repodata/repomd.xml")
-            || FileManager.default.isExecutableFile(atPath: ProcessInfo.processInfo.environment["TREEFORGE_CORPUS_TOOL"] ?? corpusTool.path)
-    }
-
-    @Test(.enabled(if: BootTests.corpusAvailable, "no boot corpus in /var/tmp/treeforge-boot-corpus and no corpus tool to build it (../shared/corpus)"),
+    @Test(.enabled(if: bootCorpusAvailable, "no boot corpus in /var/tmp/treeforge-boot-corpus and no corpus tool to build it (../shared/corpus)"),
           .timeLimit(.minutes(40)))
     func deploysBootsUpgradesAndRollsBack() throws {
         let artifacts = try Fixtures.artifacts("boot")
@@ -42,7 +41,10 @@ struct BootTests {
         }
         #expect(versions[0] != versions[1] && versions[2] == versions[0], "\(versions)")
         // Version 2 changed bash only: its initramfs is version 1's, not built again.
-        let second = try String(contentsOf: artifacts.appendingPathComponent("compose-2.log"), encoding: .utf8)
+        let second = try String(contentsOf: artifacts.appendingPathComponent("postprocess-2.log"), encoding: .utf8)
         #expect(second.contains("initramfs reused"), "\(second)")
+        // The same inputs composed again from an empty cache gave the same commit.
+        let timings = try String(contentsOf: artifacts.appendingPathComponent("timings.txt"), encoding: .utf8)
+        #expect(timings.contains("reproducible: commit"), "\(timings)")
     }
 }
