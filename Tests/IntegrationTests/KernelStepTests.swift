@@ -198,6 +198,13 @@ struct KernelStepTests {
         let missing = #expect(throws: ComposeError.self) { try step().run(root: noDracut, treefile: treefile) }
         #expect(missing?.description.contains("add `dracut` to `packages`") == true, "\(String(describing: missing))")
 
+        // The treefile asks for a kernel layout (boot-location) but the tree has no kernel.
+        let noKernel = try freshTree("no-kernel")
+        try FileManager.default.removeItem(at: noKernel.appendingPathComponent("boot/vmlinuz-\(Self.kernel)"))
+        let kernelMissing = #expect(throws: ComposeError.self) { try step().run(root: noKernel, treefile: treefile) }
+        #expect(kernelMissing?.description.contains("the treefile sets `boot-location` but the tree has no kernel") == true,
+                "\(String(describing: kernelMissing))")
+
         let noKmod = try freshTree("no-kmod")
         try FileManager.default.removeItem(at: noKmod.appendingPathComponent("usr/sbin/depmod"))
         let noDepmod = #expect(throws: ComposeError.self) { try step().run(root: noKmod, treefile: treefile) }

@@ -129,15 +129,12 @@ struct TreeShapingTests {
         let good = try harness.treefile(["fixture-app", "fixture-os"], extra: "")
         try harness.composeOK(good)
 
-        // A source outside the treefile's folder, directly or through a symlink.
-        try "secret\n".write(to: harness.dir.path("outside"), atomically: true, encoding: .utf8)
-        try harness.expectFailure(try harness.treefile(["fixture-app"], extra: "add-files: [[../outside, /usr/share/outside]]"),
-                                  stage: "load", mentions: ["add-files", "../outside", "outside the treefile's folder"])
-        try FileManager.default.createSymbolicLink(at: harness.dir.path("tf/sneaky"), withDestinationURL: harness.dir.path("outside"))
-        try harness.expectFailure(try harness.treefile(["fixture-app"], extra: "add-files: [[sneaky, /usr/share/sneaky]]"),
-                                  stage: "load", mentions: ["sneaky", "outside the treefile's folder"])
         try harness.expectFailure(try harness.treefile(["fixture-app"], extra: "add-files: [[absent, /usr/share/absent]]"),
                                   stage: "load", mentions: ["add-files", "absent", "does not exist"])
+        // A dangling symlink says where it points.
+        try FileManager.default.createSymbolicLink(at: harness.dir.path("tf/dangling"), withDestinationURL: harness.dir.path("gone"))
+        try harness.expectFailure(try harness.treefile(["fixture-app"], extra: "add-files: [[dangling, /usr/share/dangling]]"),
+                                  stage: "load", mentions: ["add-files", "dangling", "which is missing"])
 
         // remove-from-packages naming a package the tree does not have: caught before installing.
         try harness.expectFailure(try harness.treefile(["fixture-app"], extra: #"remove-from-packages: [[fixture-os, "/usr/lib/.*"]]"#),
@@ -148,6 +145,23 @@ struct TreeShapingTests {
         // remove-files with an absolute path.
         try harness.expectFailure(try harness.treefile(["fixture-app"], extra: "remove-files: [/usr/bin/fixture-app]"),
                                   stage: "postprocess", mentions: ["remove-files", "relative"])
+    }
+
+    /// As rpm-ostree opens them: a source beside the treefile's folder, by
+    /// `../` or through a symlink, is read and committed (issue 13).
+    @Test func sourcesOutsideTheTreefilesFolderAreFollowed() throws {
+        let harness = try ComposeHarness("shaping-outside")
+        try FileManager.default.createDirectory(at: harness.dir.path("shared"), withIntermediateDirectories: true)
+        try "shared banner\n".write(to: harness.dir.path("shared/banner"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: harness.dir.path("tf"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: harness.dir.path("tf/linked"), withDestinationURL: harness.dir.path("shared/banner"))
+        try harness.composeOK(try harness.treefile(["fixture-app"], extra: """
+            add-files:
+              - [../shared/banner, /usr/share/banner-up]
+              - [linked, /usr/share/banner-linked]
+            """))
+        #expect(try Oracle.ostree(harness.repo, ["cat", harness.ref, "/usr/share/banner-up"]) == "shared banner\n")
+        #expect(try Oracle.ostree(harness.repo, ["cat", harness.ref, "/usr/share/banner-linked"]) == "shared banner\n")
     }
 
     @Test func postprocessScriptsRunInTheTreeInRpmOstreesOrder() throws {
