@@ -13,10 +13,12 @@ let bootTestCanRun = getuid() == 0 && ["/usr/bin/qemu-system-x86_64", "/usr/sbin
 }
 
 /// The boot corpus is built, or the corpus tool that builds it is at hand
-/// (`TREEFORGE_CORPUS_TOOL`, or ../shared/corpus beside the checkout).
+/// (`TREEFORGE_CORPUS_TOOL`, ../shared/corpus beside the checkout, or the
+/// shared workspace's), as scripts/boot-test looks for it.
 let bootCorpusAvailable = FileManager.default.fileExists(atPath: "/var/tmp/treeforge-boot-corpus/repo-updates-only/repodata/repomd.xml")
-    || FileManager.default.isExecutableFile(atPath: ProcessInfo.processInfo.environment["TREEFORGE_CORPUS_TOOL"]
-        ?? Fixtures.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/debian-payload-repo").path)
+    || [ProcessInfo.processInfo.environment["TREEFORGE_CORPUS_TOOL"],
+        Fixtures.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/debian-payload-repo").path,
+        "/work/shared/corpus/debian-payload-repo"].compactMap { $0 }.contains { FileManager.default.isExecutableFile(atPath: $0) }
 
 @Suite(.enabled(if: bootTestCanRun, "needs root, QEMU and mkfs.ext4 (scripts/setup-host)"))
 struct BootTests {
