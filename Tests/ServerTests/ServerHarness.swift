@@ -83,11 +83,19 @@ final class ServerHarness: @unchecked Sendable {
         process.standardOutput = stderr
         let output = self.output
         output.reset()
-        stderr.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { output.append(String(decoding: data, as: UTF8.self)) }
-        }
+        // A thread of its own reads until the server's end closes the pipe.
+        // (Not readabilityHandler: its dispatch source can outlive the
+        // descriptor, which another test's pipe then reuses, and crash
+        // libdispatch's event loop.)
+        let reader = stderr.fileHandleForReading
         try process.run()
+        Thread.detachNewThread {
+            while true {
+                let data = reader.availableData
+                if data.isEmpty { break }
+                output.append(String(decoding: data, as: UTF8.self))
+            }
+        }
         self.process = process
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
