@@ -102,3 +102,16 @@ enum DemoTree {
         return demo.appendingPathComponent("demo.yaml")
     }
 }
+
+/// A root holding only the fixtures' shell, installed by `compose install`
+/// (unconfined), with `tmp-is-dir` so that a sandbox can mount its tmpfs on
+/// /tmp (the default is a link into /sysroot): what sandbox and kernel-step
+/// tests run commands in.
+enum ShellRoot {
+    static func install(into dir: TemporaryDirectory) throws -> URL {
+        let treefile = try FixtureTreefile.write(packages: ["fixture-sh"], repository: Fixtures.repository(), extra: "tmp-is-dir: true",
+                                                 in: dir.path("shell-root-treefile"))
+        try Command.check([Fixtures.treeforgeExecutable.path, "compose", "install", treefile.path, dir.path("install").path, "--sandbox", "none"])
+        return dir.path("install/rootfs")
+    }
+}

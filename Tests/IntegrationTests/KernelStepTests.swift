@@ -18,10 +18,7 @@ struct KernelStepTests {
     init() throws {
         dir = try TemporaryDirectory("kernel-step")
         // Installed without the kernel keys (the tree has no kernel until the stand-ins are added).
-        let installed = try FixtureTreefile.write(packages: ["fixture-sh"], repository: Fixtures.repository(), extra: "tmp-is-dir: true",
-                                                  in: dir.path("install-tf"))
-        try Command.check([Fixtures.treeforgeExecutable.path, "compose", "install", installed.path, dir.path("install").path, "--sandbox", "none"])
-        pristine = dir.path("install/rootfs")
+        pristine = try ShellRoot.install(into: dir)
         treefile = try TreefileLoader().load(try FixtureTreefile.write(packages: ["fixture-sh"], repository: Fixtures.repository(),
                                                                        extra: "boot-location: modules\ninitramfs-args: [--omit, test]",
                                                                        in: dir.path("tf")))

@@ -13,11 +13,7 @@ struct SandboxRunTests {
 
     init() throws {
         dir = try TemporaryDirectory("sandbox-run")
-        // tmp-is-dir: a /tmp the sandbox can mount its tmpfs on (the default is a link into /sysroot).
-        let treefile = try FixtureTreefile.write(packages: ["fixture-sh"], repository: Fixtures.repository(), extra: "tmp-is-dir: true",
-                                                 in: dir.path("tf"))
-        try Command.check([Fixtures.treeforgeExecutable.path, "compose", "install", treefile.path, dir.path("install").path, "--sandbox", "none"])
-        root = dir.path("install/rootfs")
+        root = try ShellRoot.install(into: dir)
         sandbox = Sandbox(bwrap: try #require(Sandbox.findExecutable()), sourceDateEpoch: 42)
     }
 
