@@ -77,6 +77,22 @@ func makeVardict(_ metadata: [String: CommitMetadataValue]) -> OpaquePointer {
     g_variant_ref_sink(makeFloatingVardict(metadata))
 }
 
+/// As `makeVardict`, with entries given as (floating) variants of types
+/// `CommitMetadataValue` does not model (`ostree.sizes`); they win over
+/// `metadata`'s entries of the same key.
+func makeVardict(_ metadata: [String: CommitMetadataValue], variants: [String: OpaquePointer]) -> OpaquePointer {
+    var all: [String: () -> OpaquePointer] = metadata.mapValues { value in { value.makeVariant() } }
+    for (key, variant) in variants { all[key] = { variant } }
+    let type = g_variant_type_new("a{sv}")
+    defer { g_variant_type_free(type) }
+    let builder = g_variant_builder_new(type)!
+    defer { g_variant_builder_unref(builder) }
+    for key in all.keys.sorted() {
+        g_variant_builder_add_value(builder, g_variant_new_dict_entry(g_variant_new_string(key), g_variant_new_variant(all[key]!())))
+    }
+    return g_variant_ref_sink(g_variant_builder_end(builder))
+}
+
 /// A new floating `a{sv}`, for nesting inside another value (which takes it).
 func makeFloatingVardict(_ metadata: [String: CommitMetadataValue]) -> OpaquePointer {
     let type = g_variant_type_new("a{sv}")

@@ -1,4 +1,5 @@
 import COSTree
+import Foundation
 
 /// What to write as one commit of a directory tree.
 public struct CommitRequest: Sendable {
@@ -21,6 +22,11 @@ public struct CommitRequest: Sendable {
     /// Called with each file and folder's path as libostree reaches it (on
     /// the committing thread): progress, and fault injection in tests.
     public var onEntry: (@Sendable (_ path: String) -> Void)?
+    /// Who writes the content objects (archive repositories; other modes
+    /// always use libostree's own writer).
+    public var writer = CommitWriter.parallel
+    /// Threads for checksumming and compressing (the parallel writer); nil: one per core.
+    public var workers: Int?
 
     public init(rootDirectory: String, ref: String, subject: String,
                 metadata: [String: CommitMetadataValue], parent: String?) {
@@ -30,6 +36,16 @@ public struct CommitRequest: Sendable {
         self.metadata = metadata
         self.parent = parent
     }
+}
+
+/// How a commit's content objects are written.
+public enum CommitWriter: String, Sendable, CaseIterable {
+    /// treeforge's writer (`ArchiveCommitWriter`): checksum first, compress
+    /// only missing objects with libdeflate, on every core.
+    case parallel
+    /// `ostree_repo_write_directory_to_mtree`: every file zlib-compressed on
+    /// one thread (what `ostree commit` does).
+    case libostree
 }
 
 extension OSTreeRepository {
@@ -57,7 +73,8 @@ extension OSTreeRepository {
         let cancellable = cancellable?.raw
         try gcall("ostree_repo_prepare_transaction") { ostree_repo_prepare_transaction(raw, nil, cancellable, $0) }
         do {
-            let checksum = try writeCommit(request, cancellable: cancellable)
+            var written = CommitStats()
+            let checksum = try writeCommit(request, cancellable: cancellable, stats: &written)
             if !request.detachedMetadata.isEmpty {
                 let detached = bigEndian(makeVardict(request.detachedMetadata))
                 defer { g_variant_unref(detached) }
@@ -73,17 +90,60 @@ extension OSTreeRepository {
             // the transaction (renames, then the ref) is never cut halfway.
             try gcall("g_cancellable_set_error_if_cancelled") { g_cancellable_set_error_if_cancelled(cancellable, $0) == 0 ? 1 : 0 }
             try gcall("ostree_repo_commit_transaction") { ostree_repo_commit_transaction(raw, &stats, nil, $0) }
-            return (checksum, CommitStats(
-                metadataObjectsTotal: Int(stats.metadata_objects_total), metadataObjectsWritten: Int(stats.metadata_objects_written),
-                contentObjectsTotal: Int(stats.content_objects_total), contentObjectsWritten: Int(stats.content_objects_written),
-                contentBytesWritten: UInt64(stats.content_bytes_written)))
+            // libostree counts what went through its transaction; the
+            // parallel writer's content objects did not.
+            written.metadataObjectsTotal = max(written.metadataObjectsTotal, Int(stats.metadata_objects_total))
+            written.metadataObjectsWritten = Int(stats.metadata_objects_written)
+            written.contentObjectsTotal += Int(stats.content_objects_total)
+            written.contentObjectsWritten += Int(stats.content_objects_written)
+            written.contentBytesWritten += UInt64(stats.content_bytes_written)
+            return (checksum, written)
         } catch {
             _ = ostree_repo_abort_transaction(raw, nil, nil)
             throw error
         }
     }
 
-    private func writeCommit(_ request: CommitRequest, cancellable: UnsafeMutablePointer<GCancellable>?) throws -> String {
+    private func writeCommit(_ request: CommitRequest, cancellable: UnsafeMutablePointer<GCancellable>?,
+                             stats: inout CommitStats) throws -> String {
+        var extraMetadata: [String: OpaquePointer] = [:]
+        let root: OpaquePointer
+        if request.writer == .parallel && isArchive {
+            let writer = ArchiveCommitWriter(
+                repository: self, workers: request.workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                compressionLevel: archiveCompressionLevel, onEntry: request.onEntry, cancellable: cancellable)
+            let output = try writer.write(root: request.rootDirectory)
+            stats = output.stats
+            extraMetadata["ostree.sizes"] = sizesVariant(output.sizes)
+            let mtree = ostree_mutable_tree_new_from_checksum(raw, output.rootContents, output.rootMetadata)!
+            defer { g_object_unref(UnsafeMutableRawPointer(mtree)) }
+            var file: OpaquePointer?
+            try gcall("ostree_repo_write_mtree") { ostree_repo_write_mtree(raw, mtree, &file, cancellable, $0) }
+            root = file!
+        } else {
+            root = try writeTreeWithLibOSTree(request, cancellable: cancellable)
+        }
+        defer { g_object_unref(UnsafeMutableRawPointer(root)) }
+
+        // OSTree keeps numbers in commit metadata big-endian (as its
+        // timestamp field); `ostree show` byteswaps them back for display.
+        let metadata = bigEndian(makeVardict(request.metadata, variants: extraMetadata))
+        defer { g_variant_unref(metadata) }
+        var checksum: UnsafeMutablePointer<CChar>?
+        try gcall("ostree_repo_write_commit") {
+            if let timestamp = request.timestamp {
+                return ostree_repo_write_commit_with_time(raw, request.parent, request.subject, nil, metadata, root,
+                                                          guint64(timestamp), &checksum, cancellable, $0)
+            }
+            return ostree_repo_write_commit(raw, request.parent, request.subject, nil, metadata, root, &checksum, cancellable, $0)
+        }
+        guard let checksum else { throw OSTreeError(function: "ostree_repo_write_commit", message: "no checksum returned") }
+        defer { g_free(checksum) }
+        return String(cString: checksum)
+    }
+
+    /// The tree written by libostree itself, file by file on this thread.
+    private func writeTreeWithLibOSTree(_ request: CommitRequest, cancellable: UnsafeMutablePointer<GCancellable>?) throws -> OpaquePointer {
         let mtree = ostree_mutable_tree_new()!
         defer { g_object_unref(UnsafeMutableRawPointer(mtree)) }
         // Host xattrs (SELinux labels of the build machine) must not leak
@@ -109,23 +169,7 @@ extension OSTreeRepository {
         }
         var root: OpaquePointer?
         try gcall("ostree_repo_write_mtree") { ostree_repo_write_mtree(raw, mtree, &root, cancellable, $0) }
-        defer { root.map { g_object_unref(UnsafeMutableRawPointer($0)) } }
-
-        // OSTree keeps numbers in commit metadata big-endian (as its
-        // timestamp field); `ostree show` byteswaps them back for display.
-        let metadata = bigEndian(makeVardict(request.metadata))
-        defer { g_variant_unref(metadata) }
-        var checksum: UnsafeMutablePointer<CChar>?
-        try gcall("ostree_repo_write_commit") {
-            if let timestamp = request.timestamp {
-                return ostree_repo_write_commit_with_time(raw, request.parent, request.subject, nil, metadata, root,
-                                                          guint64(timestamp), &checksum, cancellable, $0)
-            }
-            return ostree_repo_write_commit(raw, request.parent, request.subject, nil, metadata, root, &checksum, cancellable, $0)
-        }
-        guard let checksum else { throw OSTreeError(function: "ostree_repo_write_commit", message: "no checksum returned") }
-        defer { g_free(checksum) }
-        return String(cString: checksum)
+        return root!
     }
 }
 

@@ -81,6 +81,8 @@ enum TreefileVariable {
     }
 }
 
+extension CommitWriter: ExpressibleByArgument {}
+
 struct CommitOptions: ParsableArguments {
     @Option(name: .customLong("add-metadata-string"), help: ArgumentHelp("Commit metadata (repeatable; over add-commit-metadata).", valueName: "KEY=VALUE"))
     var metadataStrings: [String] = []
@@ -96,6 +98,23 @@ struct CommitOptions: ParsableArguments {
 
     @Flag(help: "Start a new history: the commit has no parent.")
     var noParent = false
+
+    @Option(help: ArgumentHelp(
+        "Who writes the tree into an archive repository: parallel (checksum each file first, compress only new objects with libdeflate, on every core) or libostree (ostree commit's writer: zlib on one thread). Same tree either way.",
+        valueName: "parallel|libostree"))
+    var commitWriter: CommitWriter = .parallel
+
+    @Option(help: ArgumentHelp("Threads for the parallel writer (default: one per core).", valueName: "N"))
+    var commitThreads: Int?
+
+    func validate() throws {
+        if let commitThreads, commitThreads < 1 { throw ValidationError("--commit-threads must be at least 1") }
+    }
+
+    func apply(to environment: inout ComposeEnvironment) {
+        environment.commitWriter = commitWriter
+        environment.commitThreads = commitThreads
+    }
 
     func apply(to request: inout ComposeRequest) throws {
         if noParent && parent != nil { throw ValidationError("--parent and --no-parent contradict each other") }

@@ -65,6 +65,7 @@ struct ComposeCommitCommand: ParsableCommand {
             try commitOptions.apply(to: &request)
             var environment = ComposeEnvironment.forThisExecutable(repo: repo)
             environment.trigger = "compose-commit"
+            commitOptions.apply(to: &environment)
             environment.waitForRef = !noWait
             let cancellation = Cancellation()
             SignalCancellation.install(cancellation)

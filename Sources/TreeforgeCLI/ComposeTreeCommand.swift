@@ -100,6 +100,7 @@ struct ComposeTreeCommand: ParsableCommand {
             environment.waitForRef = !noWait
             repositoryOptions.apply(to: &environment)
             scriptletOptions.apply(to: &environment)
+            commitOptions.apply(to: &environment)
 
             let cancellation = Cancellation()
             SignalCancellation.install(cancellation)

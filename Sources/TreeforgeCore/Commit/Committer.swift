@@ -23,6 +23,9 @@ public struct Committer {
     /// Sign the commit (GPG) before the ref moves.
     public var gpgKey: GPGKey?
     public var parentChoice = ParentChoice.refHead
+    /// Who writes content objects (archive repositories), and on how many threads.
+    public var writer = CommitWriter.parallel
+    public var threads: Int?
 
     public enum ParentChoice: Codable, Hashable, Sendable {
         /// The ref's previous commit (the default).
@@ -129,6 +132,8 @@ public struct Committer {
         request.moveRef = moveRef
         request.timestamp = Self.sourceDateEpoch
         request.gpgKey = gpgKey
+        request.writer = writer
+        request.workers = threads
         if mode == .detached { request.detachedMetadata = packageMetadata }
         return request
     }
@@ -144,6 +149,9 @@ public struct Committer {
         sourceDateEpoch.map { Date(timeIntervalSince1970: TimeInterval($0)) } ?? Date()
     }
 }
+
+/// The commit's content writer (parallel or libostree's), as the CLI names it.
+public typealias CommitWriter = LibOSTree.CommitWriter
 
 /// Counts steps from 1, from libostree's callback thread.
 final class Counter: @unchecked Sendable {

@@ -60,6 +60,8 @@ extension Compose {
         committer.previousVersion = request.previousVersion
         committer.parentChoice = request.parent
         committer.gpgKey = policy.gpgKey
+        committer.writer = environment.commitWriter
+        committer.threads = environment.commitThreads
         return committer
     }
 

@@ -88,6 +88,10 @@ public struct ComposeEnvironment: Sendable {
     public var trigger = "cli"
     /// Wait for another compose of the same ref (true) or fail at once (`--no-wait`).
     public var waitForRef = true
+    /// Who writes content objects into an archive repository (the tree is the same).
+    public var commitWriter = CommitWriter.parallel
+    /// Threads for the parallel writer; nil: one per core.
+    public var commitThreads: Int?
 
     public init(repo: URL, helperExecutable: URL) {
         self.repo = repo
