@@ -517,9 +517,12 @@ private final class StagingFolder: @unchecked Sendable {
     private let lock = NSLock()
     private var staged: [String] = []
 
+    static let prefix = "treeforge-staging-"
+
     init(repository: OSTreeRepository) throws {
         repositoryPath = repository.path
-        var template = Array("\(repository.path)/tmp/treeforge-staging-XXXXXX".utf8CString)
+        Self.removeAbandoned(in: repository.path + "/tmp")
+        var template = Array("\(repository.path)/tmp/\(Self.prefix)\(getpid())-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
             throw OSTreeError(function: "mkdtemp", message: "\(repository.path)/tmp: \(String(cString: strerror(errno)))")
         }
@@ -566,6 +569,19 @@ private final class StagingFolder: @unchecked Sendable {
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+    /// Staging folders of writers that were killed (their process is gone):
+    /// `tmp/treeforge-staging-<pid>-<random>`. Objects in them were never
+    /// renamed into `objects/`, so nothing refers to them.
+    static func removeAbandoned(in temporary: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: temporary) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: temporary + "/" + name)
+            }
+        }
+    }
 }
 
 extension OSTreeRepository {

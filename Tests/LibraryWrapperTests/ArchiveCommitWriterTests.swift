@@ -132,6 +132,19 @@ import TestSupport
         try Oracle.ostree(repoPath, ["fsck"])
     }
 
+    @Test func removesTheStagingOfAKilledWriter() throws {
+        let root = try makeTree()
+        let repoPath = dir.path("repo")
+        _ = try OSTreeRepository.openOrCreate(path: repoPath.path, mode: .archive)
+        // pid_max is at most 2^22: no process has the first pid.
+        try dir.write("repo/tmp/treeforge-staging-999999999-abcdef/0000.filez", "partial")
+        try dir.write("repo/tmp/treeforge-staging-\(getpid())-ghijkl/0000.filez", "a live writer's")
+        _ = try commit(root, into: repoPath, writer: .parallel)
+        let left = try FileManager.default.contentsOfDirectory(atPath: repoPath.appendingPathComponent("tmp").path)
+            .filter { $0.hasPrefix("treeforge-staging") }
+        #expect(left == ["treeforge-staging-\(getpid())-ghijkl"])
+    }
+
     @Test func refusesWhatOSTreeCannotStore() throws {
         let root = try makeTree()
         #expect(mkfifo(root.appendingPathComponent("usr/lib/fifo").path, 0o644) == 0)
