@@ -69,7 +69,10 @@ struct ArchiveCommitWriter {
                                           code: Int32(G_IO_ERROR_CANCELLED.rawValue), message: "Operation was cancelled")
                     }
                     let inode = scan.inodes[index]
-                    onEntry?(inode.relativePath)
+                    if let onEntry {
+                        onEntry(inode.relativePath)
+                        inode.otherPaths.forEach(onEntry)
+                    }
                     let object = try worker.checksum(inode)
                     shared.record(index: index, checksum: object.checksum)
                     guard shared.claim(object.checksum) else { continue }
@@ -278,6 +281,9 @@ final class TreeScan: @unchecked Sendable {
         var path: String
         /// From the root, with a leading slash: what `onEntry` is told.
         var relativePath: String
+        /// The inode's other names (hardlinks), told to `onEntry` too: one
+        /// step per name, as libostree's walk makes.
+        var otherPaths: [String] = []
         var uid: UInt32, gid: UInt32, mode: UInt32
         var size: UInt64
         var symlinkTarget: String
@@ -354,6 +360,7 @@ final class TreeScan: @unchecked Sendable {
                 let index: Int
                 if let known = inodeIndex[key] {
                     index = known
+                    inodes[known].otherPaths.append(relativePath)
                 } else {
                     index = inodes.count
                     inodeIndex[key] = index

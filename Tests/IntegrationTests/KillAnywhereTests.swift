@@ -86,8 +86,8 @@ struct KillChain {
     let seed: UInt64
     /// The fixture RPM repository.
     let fixtures: URL
-    /// How many callbacks libostree's commit filter makes for the fixture
-    /// tree: the last `commit:N` that kills.
+    /// How many steps the commit's writer counts for the fixture tree (one
+    /// per name and folder, the root included): the last `commit:N` that kills.
     private(set) var commitWalkLength = 0
     /// Each stage's duration in the last compose that ran it, for timing kills.
     private var stageSeconds: [Stage: Double] = [:]
@@ -102,10 +102,9 @@ struct KillChain {
         guard first.status == 0 else { throw FixtureError("the first compose failed (\(first.status)): \(first.stderr)") }
         stageSeconds = try ComposeEvents(stdout: first.stdout).stageSeconds
         let entries = try Oracle.ostree(harness.repo, ["ls", "-R", harness.ref]).split(separator: "\n")
-        let folders = entries.filter { $0.hasPrefix("d") }.count
-        // The filter sees every entry, and every folder but the root a second
-        // time as libostree descends into it.
-        commitWalkLength = entries.count + folders - 1
+        // The parallel writer reports each name as it reads it, then each
+        // folder (the root too) as it writes the folder's objects.
+        commitWalkLength = entries.count
     }
 
     /// The default request, with commit metadata that makes run `run`'s
