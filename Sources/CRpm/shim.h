@@ -16,11 +16,14 @@
 #include <rpm/rpmkeyring.h>
 #include <rpm/rpmdb.h>
 #include <rpm/rpmfiles.h>
+#include <rpm/rpmfi.h>
+#include <rpm/rpmarchive.h>
 
 /* Macros that OR enum constants do not import into Swift. */
 static const rpmVSFlags CRPM_VSF_MASK_NOSIGNATURES = RPMVSF_MASK_NOSIGNATURES;
 static const rpmVSFlags CRPM_VSF_MASK_NODIGESTS = RPMVSF_MASK_NODIGESTS;
 static const rpmfiFlags CRPM_FI_FLAGS_QUERY = RPMFI_FLAGS_QUERY;
+static const rpmfiFlags CRPM_FI_FLAGS_INSTALL = RPMFI_FLAGS_INSTALL;
 
 /* prctl is variadic, which Swift does not import. The rpm child asks for a
    signal when its parent dies (its scriptlets must not outlive treeforge). */

@@ -45,6 +45,8 @@ struct ArchiveCommitWriter {
         try staging.publish()
 
         var output = Output(rootContents: "", rootMetadata: "", sizes: contents.sizes, stats: contents.stats)
+        output.stats.treeBytes = scan.regularFileBytes
+        output.stats.treeEntries = scan.entries
         var dirmetas: [DirectoryMetadata: String] = [:]
         let root = try writeDirectory(scan.root, scan: scan, checksums: contents.checksums, dirmetas: &dirmetas, output: &output)
         output.rootContents = root.contents
@@ -73,6 +75,11 @@ struct ArchiveCommitWriter {
                         onEntry(inode.relativePath)
                         inode.otherPaths.forEach(onEntry)
                     }
+                    // A file is held whole in memory with its compressed copy:
+                    // one large file at a time, its buffers freed after it.
+                    let isLarge = inode.size >= ContentWorker.largeFileSize
+                    if isLarge { shared.largeFileGate.wait() }
+                    defer { if isLarge { worker.releaseBuffers(); shared.largeFileGate.signal() } }
                     let object = try worker.checksum(inode)
                     shared.record(index: index, checksum: object.checksum)
                     guard shared.claim(object.checksum) else { continue }
@@ -110,22 +117,29 @@ struct ArchiveCommitWriter {
         return (contents, metaChecksum)
     }
 
-    /// Writes a dirtree or dirmeta through libostree's transaction; consumes the floating variant.
+    /// Writes a dirtree or dirmeta and records its size; consumes the floating variant.
     private func writeMetadata(_ type: OstreeObjectType, _ floating: OpaquePointer, output: inout Output) throws -> String {
+        let (checksum, size) = try repository.writeMetadataObject(type, floating, cancellable: cancellable)
+        if output.sizes[checksum] == nil {
+            output.sizes[checksum] = ObjectSize(archived: size, unpacked: size, type: UInt8(type.rawValue))
+        }
+        return checksum
+    }
+}
+
+extension OSTreeRepository {
+    /// Writes a dirtree or dirmeta through the repository's transaction;
+    /// consumes the floating variant. Returns its checksum and size.
+    func writeMetadataObject(_ type: OstreeObjectType, _ floating: OpaquePointer,
+                             cancellable: UnsafeMutablePointer<GCancellable>? = nil) throws -> (checksum: String, size: UInt64) {
         let variant = g_variant_ref_sink(floating)!
         defer { g_variant_unref(variant) }
         var binary: UnsafeMutablePointer<guchar>?
         try gcall("ostree_repo_write_metadata") {
-            ostree_repo_write_metadata(repository.raw, type, nil, variant, &binary, cancellable, $0)
+            ostree_repo_write_metadata(raw, type, nil, variant, &binary, cancellable, $0)
         }
         defer { g_free(binary) }
-        let checksum = hexString(Array(UnsafeBufferPointer(start: binary!, count: 32)))
-        let size = UInt64(g_variant_get_size(variant))
-        if output.sizes[checksum] == nil {
-            output.sizes[checksum] = ObjectSize(archived: size, unpacked: size, type: UInt8(type.rawValue))
-            output.stats.metadataObjectsTotal += 1
-        }
-        return checksum
+        return (hexString(Array(UnsafeBufferPointer(start: binary!, count: 32))), UInt64(g_variant_get_size(variant)))
     }
 }
 
@@ -188,7 +202,7 @@ private func readVarint(_ bytes: [UInt8], _ offset: inout Int) -> UInt64? {
 }
 
 /// A dirmeta's fields (without xattrs: commits skip them).
-private struct DirectoryMetadata: Hashable {
+struct DirectoryMetadata: Hashable {
     var uid: UInt32, gid: UInt32, mode: UInt32
 
     /// `(uuua(ayay))`, numbers big-endian as OSTree stores them.
@@ -202,7 +216,7 @@ private struct DirectoryMetadata: Hashable {
 }
 
 /// `(a(say)a(sayay))`, entries sorted by name bytes as libostree sorts them (strcmp).
-private func makeDirtreeVariant(files: [(name: String, checksum: String)],
+func makeDirtreeVariant(files: [(name: String, checksum: String)],
                                 directories: [(name: String, contents: String, metadata: String)]) -> OpaquePointer {
     let fileType = g_variant_type_new("(say)")
     let directoryType = g_variant_type_new("(sayay)")
@@ -243,7 +257,7 @@ func checksumBytes(_ hex: String) -> [UInt8] {
     return out
 }
 
-private func emptyXattrs() -> OpaquePointer {
+func emptyXattrs() -> OpaquePointer {
     let type = g_variant_type_new("(ayay)")
     defer { g_variant_type_free(type) }
     return g_variant_new_array(type, nil, 0)
@@ -310,6 +324,10 @@ final class TreeScan: @unchecked Sendable {
 
     private(set) var inodes: [Inode] = []
     private(set) var root: Directory!
+    /// Names of files and symlinks (each hardlink counted).
+    private(set) var entries = 0
+    /// Bytes of regular files, each inode once.
+    var regularFileBytes: UInt64 { inodes.reduce(0) { $0 + $1.size } }
     private var inodeIndex: [DevIno: Int] = [:]
 
     private struct DevIno: Hashable { var device: UInt64, inode: UInt64 }
@@ -369,6 +387,7 @@ final class TreeScan: @unchecked Sendable {
                                         symlinkTarget: info.st_mode & S_IFMT == S_IFLNK ? try readLink(path) : ""))
                 }
                 directory.files.append((name, index))
+                entries += 1
             default:
                 throw OSTreeError(function: "lstat", message: "\(path): not a regular file, symbolic link or directory; OSTree cannot store it")
             }
@@ -399,6 +418,14 @@ private final class ContentWorker {
     var compressed = [UInt8]()
 
     struct Object { var checksum: String; var contentLength: Int }
+
+    /// From this size on, a file goes through the large-file gate.
+    static let largeFileSize: UInt64 = 64 << 20
+
+    func releaseBuffers() {
+        content = []
+        compressed = []
+    }
 
     init(repositoryFD: Int32, staging: StagingFolder, level: Int) throws {
         self.repositoryFD = repositoryFD
@@ -466,6 +493,8 @@ private final class SharedProgress: @unchecked Sendable {
     private var sizes: [String: ObjectSize] = [:]
     private var stats = OSTreeRepository.CommitStats()
     private var failure: Error?
+    /// Lets one worker at a time hold a large file (`ContentWorker.largeFileSize`).
+    let largeFileGate = DispatchSemaphore(value: 1)
 
     init(inodes: Int) {
         count = inodes

@@ -67,6 +67,16 @@ public enum CommitMetadataValue: Hashable, Sendable {
                 g_variant_unref(child)
             }
             self = .strings(values)
+        case "av":
+            var values: [CommitMetadataValue] = []
+            for i in 0..<g_variant_n_children(variant) {
+                let boxed = g_variant_get_child_value(variant, i)!
+                let child = g_variant_get_variant(boxed)!
+                if let value = CommitMetadataValue(variant: child) { values.append(value) }
+                g_variant_unref(child)
+                g_variant_unref(boxed)
+            }
+            self = .array(values)
         default: return nil
         }
     }

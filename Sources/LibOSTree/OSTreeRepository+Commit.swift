@@ -56,6 +56,11 @@ extension OSTreeRepository {
         public var contentObjectsTotal = 0
         public var contentObjectsWritten = 0
         public var contentBytesWritten: UInt64 = 0
+        /// The committed tree's regular-file bytes (each inode once) and its
+        /// non-directory entries, when the writer scanned the tree itself
+        /// (the parallel writer); nil for libostree's walk.
+        public var treeBytes: UInt64?
+        public var treeEntries: Int?
     }
 
     /// Writes the directory as a commit and moves the ref to it, all in one
@@ -90,9 +95,11 @@ extension OSTreeRepository {
             // the transaction (renames, then the ref) is never cut halfway.
             try gcall("g_cancellable_set_error_if_cancelled") { g_cancellable_set_error_if_cancelled(cancellable, $0) == 0 ? 1 : 0 }
             try gcall("ostree_repo_commit_transaction") { ostree_repo_commit_transaction(raw, &stats, nil, $0) }
-            // libostree counts what went through its transaction; the
-            // parallel writer's content objects did not.
-            written.metadataObjectsTotal = max(written.metadataObjectsTotal, Int(stats.metadata_objects_total))
+            // Every metadata object goes through libostree's transaction
+            // (the parallel writer hands it dirtrees and dirmetas too), so its
+            // counts are complete; content objects the parallel writer wrote
+            // itself did not, and are added to libostree's.
+            written.metadataObjectsTotal = Int(stats.metadata_objects_total)
             written.metadataObjectsWritten = Int(stats.metadata_objects_written)
             written.contentObjectsTotal += Int(stats.content_objects_total)
             written.contentObjectsWritten += Int(stats.content_objects_written)

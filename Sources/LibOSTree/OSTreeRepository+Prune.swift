@@ -82,3 +82,34 @@ extension OSTreeRepository {
         try gcall("ostree_repo_regenerate_summary") { ostree_repo_regenerate_summary(raw, nil, nil, $0) }
     }
 }
+
+extension OSTreeRepository {
+    /// How many objects the commit reaches that the repository lacks. A
+    /// missing dirtree stops the walk early: it counts as one, and what it
+    /// would have reached is not counted.
+    public func missingObjects(commit checksum: String) throws -> Int {
+        var reachable: OpaquePointer?
+        var error: UnsafeMutablePointer<GError>?
+        guard ostree_repo_traverse_commit(raw, checksum, 0, &reachable, nil, &error) != 0, let reachable else {
+            if let error { g_error_free(error) }
+            return 1
+        }
+        defer { g_hash_table_unref(reachable) }
+        var missing = 0
+        let keys = g_hash_table_get_keys(reachable)
+        defer { g_list_free(keys) }
+        var node = keys
+        while let current = node {
+            if let key = current.pointee.data {
+                var object: UnsafePointer<CChar>?
+                var type = OSTREE_OBJECT_TYPE_FILE
+                ostree_object_name_deserialize(OpaquePointer(key), &object, &type)
+                var exists: gboolean = 0
+                try gcall("ostree_repo_has_object") { ostree_repo_has_object(raw, type, object, &exists, nil, $0) }
+                if exists == 0 { missing += 1 }
+            }
+            node = current.pointee.next
+        }
+        return missing
+    }
+}

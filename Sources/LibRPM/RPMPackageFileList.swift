@@ -32,19 +32,10 @@ public struct RPMPackageFileList: Sendable, Equatable {
     /// checked here (each repository's keys are, before the transaction) and
     /// digests are when the package joins the transaction.
     public init(packageAt path: String) throws {
-        let ts = rpmtsCreate()
-        defer { rpmtsFree(ts) }
-        _ = rpmtsSetVSFlags(ts, rpmtsVSFlags(ts) | CRPM_VSF_MASK_NOSIGNATURES)
-        guard let fd = Fopen(path, "r.ufdio"), Ferror(fd) == 0 else {
-            throw RPMError(function: "Fopen", package: path, message: "cannot open the package file")
-        }
-        defer { Fclose(fd) }
-        var header: Header?
-        guard rpmReadPackageFile(ts, fd, path, &header) == RPMRC_OK, let header else {
-            header.map { _ = headerFree($0) }
-            throw RPMError.fromLog("rpmReadPackageFile", package: path, fallback: "the package header is unreadable")
-        }
-        defer { headerFree(header) }
+        let package = try OpenedPackage(path: path)
+        let header = package.header
+        // The header and file belong to `package`: keep it to the end.
+        defer { withExtendedLifetime(package) {} }
         name = headerGetString(header, rpmTagVal(RPMTAG_NAME.rawValue)).map { String(cString: $0) } ?? ""
         nevra = RPMTransaction.nevra(of: header)
         var entries: [Entry] = []
@@ -58,5 +49,36 @@ public struct RPMPackageFileList: Sendable, Equatable {
             }
         }
         files = entries
+    }
+}
+
+/// A package file opened and its header read, its digests checked but not
+/// its signatures: each repository's keys are checked before anything is
+/// installed or imported, and the file's checksum against the repository
+/// metadata when it is fetched. The file is left at the payload's start.
+final class OpenedPackage {
+    let fd: FD_t
+    let header: Header
+
+    init(path: String) throws {
+        let ts = rpmtsCreate()
+        defer { rpmtsFree(ts) }
+        _ = rpmtsSetVSFlags(ts, rpmtsVSFlags(ts) | CRPM_VSF_MASK_NOSIGNATURES)
+        guard let fd = Fopen(path, "r.ufdio"), Ferror(fd) == 0 else {
+            throw RPMError(function: "Fopen", package: path, message: "cannot open the package file")
+        }
+        var read: Header?
+        guard rpmReadPackageFile(ts, fd, path, &read) == RPMRC_OK, let read else {
+            read.map { _ = headerFree($0) }
+            Fclose(fd)
+            throw RPMError.fromLog("rpmReadPackageFile", package: path, fallback: "the package header is unreadable")
+        }
+        self.fd = fd
+        header = read
+    }
+
+    deinit {
+        headerFree(header)
+        Fclose(fd)
     }
 }

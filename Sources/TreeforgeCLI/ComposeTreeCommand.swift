@@ -18,8 +18,11 @@ struct ComposeTreeCommand: ParsableCommand {
     @Option(help: "The OSTree repository; created as an archive repository when missing.")
     var repo: String = "repo"
 
-    @Option(help: "Scratch folder for the root and logs (default: a fresh folder in /var/tmp, removed unless the compose fails).")
+    @Option(help: "Scratch folder for the root and logs (default: a fresh folder in memory when the tree fits, else in /var/tmp; removed unless the compose fails).")
     var workdir: String?
+
+    @Flag(inversion: .prefixedNo, help: "Make the scratch folder in memory (/dev/shm), or on disk (default: in memory when the tree fits with room to spare).")
+    var workdirTmpfs: Bool?
 
     @Option(help: "The commit's version (default: YYYYMMDD.N, counting up from the ref's previous version).")
     var version: String?
@@ -96,6 +99,7 @@ struct ComposeTreeCommand: ParsableCommand {
 
             var environment = ComposeEnvironment.forThisExecutable(repo: repo)
             environment.workdir = workdir.map { URL(fileURLWithPath: $0) }
+            environment.scratchPlacement = workdirTmpfs.map { $0 ? .tmpfs : .disk } ?? .auto
             environment.buildID = buildId
             environment.waitForRef = !noWait
             repositoryOptions.apply(to: &environment)

@@ -21,5 +21,5 @@ struct InternalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "internal",
         shouldDisplay: false,
-        subcommands: [RPMTransactionCommand.self])
+        subcommands: [RPMTransactionCommand.self, ImportPackagesCommand.self])
 }

@@ -147,9 +147,10 @@ struct CancelledComposeTests {
                 sourceLocation: sourceLocation)
     }
 
-    /// The workdir treeforge made (`/var/tmp/treeforge-compose-XXXXXX`), as a command line names it.
+    /// The workdir treeforge made (`/dev/shm/treeforge-compose-XXXXXX` or
+    /// `/var/tmp/…`), as a command line names it.
     private static func treeforgeWorkdir(in commandLine: String) -> URL? {
-        guard let range = commandLine.range(of: #"/var/tmp/treeforge-compose-[A-Za-z0-9]+"#, options: .regularExpression) else { return nil }
+        guard let range = commandLine.range(of: #"/(var/tmp|dev/shm)/treeforge-compose-[A-Za-z0-9]+"#, options: .regularExpression) else { return nil }
         return URL(fileURLWithPath: String(commandLine[range]))
     }
 }

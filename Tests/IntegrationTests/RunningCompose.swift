@@ -94,7 +94,7 @@ final class RunningCompose {
 extension ComposeHarness {
     /// Starts a compose in the background. Its workdir is in the test's
     /// folder unless `extra` names one, or `treeforgeMakesWorkdir` leaves it
-    /// to treeforge (a fresh folder in /var/tmp).
+    /// to treeforge (a fresh folder in memory or in /var/tmp).
     func start(_ treefile: URL, _ extra: [String] = [], environment: [String: String] = [:],
                treeforgeMakesWorkdir: Bool = false) throws -> RunningCompose {
         let workdir = extra.contains("--workdir") || treeforgeMakesWorkdir ? [] : ["--workdir", dir.path("work-\(UUID().uuidString)").path]

@@ -85,6 +85,14 @@ import TestSupport
         }
         #expect(parallel.stats.contentObjectsWritten == stock.stats.contentObjectsWritten)
         #expect(parallel.stats.contentObjectsTotal == parallel.stats.contentObjectsWritten)
+        // The same dirtrees, dirmetas and one commit, counted by libostree's transaction.
+        #expect(parallel.stats.metadataObjectsWritten == stock.stats.metadataObjectsWritten)
+        // The writer's scan measures the tree as find(1) does.
+        let entries = try Command.check(["sh", "-c", "find '\(root.path)' ! -type d | wc -l"])
+        let bytes = try Command.check(["sh", "-c", "find '\(root.path)' -type f -printf '%i %s\\n' | sort -u | awk '{t += $2} END {print t}'"])
+        #expect(parallel.stats.treeEntries == Int(entries.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(parallel.stats.treeBytes == UInt64(bytes.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(stock.stats.treeBytes == nil)
 
         // A pull into a bare-user repository checks out to the same files.
         try Oracle.ostree(dir.path("pulled"), ["init", "--mode=bare-user"])

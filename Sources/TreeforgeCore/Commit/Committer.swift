@@ -73,7 +73,6 @@ public struct Committer {
                        now: Date = Committer.now) throws -> Result {
         do {
             var request = try request(root: root, treefile: treefile, packages: packages, now: now)
-            let size = try TreeSize.measure(root)
             if context.faults.watches(.commit) {
                 let counter = Counter()
                 let (faults, cancellation) = (context.faults, context.cancellation)
@@ -83,6 +82,12 @@ public struct Committer {
             let stopOnCancel = context.cancellation.onCancel { cancellable.cancel() }
             defer { stopOnCancel.end() }
             let (checksum, stats) = try repository.commitWithStats(request, cancellable: cancellable)
+            // The parallel writer measured the tree in its scan; libostree's walk did not.
+            let size = if let bytes = stats.treeBytes, let entries = stats.treeEntries {
+                TreeSize(bytes: Int64(bytes), files: Int64(entries))
+            } else {
+                try TreeSize.measure(root)
+            }
             let info = try repository.commitInfo(checksum)
             return Result(commit: checksum, parent: request.parent, version: request.metadata["version"]?.string ?? "",
                           contentChecksum: info.contentChecksum, timestamp: info.timestamp, stats: stats, size: size)

@@ -8,6 +8,11 @@ public struct TreeSize: Sendable, Equatable {
     public var bytes: Int64 = 0
     public var files: Int64 = 0
 
+    public init(bytes: Int64 = 0, files: Int64 = 0) {
+        self.bytes = bytes
+        self.files = files
+    }
+
     /// Walks `root` without following symlinks. lstat only: no file is read.
     public static func measure(_ root: URL) throws -> TreeSize {
         var size = TreeSize()

@@ -69,7 +69,7 @@ public final class Compose {
                 return .unchanged(try build.unchanged(ref: ref, head: head, inputHash: inputHash))
             }
             let fetched = ComposePlan(treefile: plan.treefile, packages: try runner.run(fetcher(), plan.packages))
-            let workdir = try build.makeWorkdir()
+            let workdir = try build.makeWorkdir(installSize: fetched.packages.installSize)
             let shaped = try buildRoot(fetched, in: workdir, previous: try build.previousCommit(of: ref),
                                        repository: try build.repository.existing(), runner: runner)
             build.saveLogs(postprocess: false)

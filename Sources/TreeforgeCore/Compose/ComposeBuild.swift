@@ -16,6 +16,8 @@ final class ComposeBuild {
     private var refLock: RepositoryLock?
     /// The scratch folder, once made.
     private(set) var workdir: URL?
+    /// Where the scratch folder went and why, for the install log.
+    private var scratchNote: String?
     /// The commit, once written, and whether the ref moved to it.
     private(set) var commit: (result: Committer.Result, movedRef: Bool)?
     /// When its deltas and summary were written.
@@ -257,31 +259,30 @@ final class ComposeBuild {
 
     // MARK: Scratch space and logs
 
-    /// The scratch folder: `--workdir`, or a fresh one in /var/tmp (a root
-    /// can be large and should not live in a tmpfs /tmp).
-    func makeWorkdir() throws -> URL {
+    /// The scratch folder: `--workdir`, or a fresh one in memory or in
+    /// /var/tmp (`ScratchSpace`) for packages that install `installSize` bytes.
+    func makeWorkdir(installSize: UInt64 = 0) throws -> URL {
         if let workdir { return workdir }
         let made: URL
         if let given = environment.workdir {
             try FileManager.default.createDirectory(at: given, withIntermediateDirectories: true)
             made = given
         } else {
-            var bytes = Array((Self.scratchPrefix + "XXXXXX").utf8CString)
+            let (prefix, reason) = ScratchSpace.prefix(for: environment.scratchPlacement, installSize: installSize)
+            var bytes = Array((prefix + "XXXXXX").utf8CString)
             guard mkdtemp(&bytes) != nil else {
-                throw ComposeError(.install, subject: "/var/tmp", "cannot create a work directory: \(String(cString: strerror(errno)))")
+                throw ComposeError(.install, subject: String(prefix.dropLast("treeforge-compose-".count)),
+                                   "cannot create a work directory: \(String(cString: strerror(errno)))")
             }
             made = URL(fileURLWithPath: String(cString: bytes))
-            // Recorded, so that a killed compose's root does not fill /var/tmp for good.
+            // Recorded, so that a killed compose's root does not fill /var/tmp (or memory) for good.
             let path = made.path
             try store.update(id) { $0.scratchFolder = path }
+            scratchNote = "scratch folder \(path): \(reason)"
         }
         workdir = made
         return made
     }
-
-    /// Where treeforge makes scratch folders (a root can be large and should
-    /// not live in a tmpfs /tmp).
-    static let scratchPrefix = "/var/tmp/treeforge-compose-"
 
     /// What a compose leaves in its workdir; all of it when treeforge made the folder.
     static let workdirContents = ["rootfs", "install-plan.json", "install.log", "postprocess.log"]
@@ -300,9 +301,9 @@ final class ComposeBuild {
     /// scripts' log, into the build record.
     func saveLogs(postprocess: Bool = true) {
         guard let workdir else { return }
-        if let log = try? String(contentsOf: workdir.appendingPathComponent("install.log"), encoding: .utf8), !log.isEmpty {
-            try? store.setLog(id, stage: .install, text: log)
-        }
+        let log = (try? String(contentsOf: workdir.appendingPathComponent("install.log"), encoding: .utf8)) ?? ""
+        let text = [scratchNote, log.isEmpty ? nil : log].compactMap { $0 }.joined(separator: "\n")
+        if !text.isEmpty { try? store.setLog(id, stage: .install, text: text) }
         if postprocess, let log = try? String(contentsOf: workdir.appendingPathComponent("postprocess.log"), encoding: .utf8), !log.isEmpty {
             try? store.setLog(id, stage: .postprocess, text: log)
         }

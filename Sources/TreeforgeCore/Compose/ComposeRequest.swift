@@ -66,9 +66,12 @@ public struct ComposeEnvironment: Sendable {
     /// The OSTree repository (created as `archive` when missing); the build
     /// history lives beside it in `<repo>.builds.sqlite`.
     public var repo: URL
-    /// Scratch space; a fresh folder in /var/tmp when nil (removed after a
-    /// successful or cancelled compose, kept after a failed one).
+    /// Scratch space; when nil a fresh folder, in memory or in /var/tmp as
+    /// `scratchPlacement` says (removed after a successful or cancelled
+    /// compose, kept after a failed one: on disk until removed, in memory
+    /// until the next compose of the repository starts).
     public var workdir: URL?
+    public var scratchPlacement = ScratchPlacement.auto
     /// Remote repositories and parsed metadata (`.solv`) are cached here.
     public var cachedir: URL?
     /// Use only the cache for remote repositories: no network.

@@ -65,9 +65,11 @@ struct BuildReconciler {
             }
         }
         // A compose that ended before removing its root (a second signal
-        // during the removal): gone now, unless it failed (kept for inspection).
-        for build in try store.buildsWithScratchFolders() where build.status.isFinished && build.status != .failed {
+        // during the removal): gone now, unless it failed (kept for
+        // inspection; in memory, only until this next compose).
+        for build in try store.buildsWithScratchFolders() where build.status.isFinished {
             guard let id = build.id, let folder = build.scratchFolder,
+                  build.status != .failed || folder.hasPrefix(ScratchSpace.memoryPrefix),
                   !ProcessIdentity.isAlive(pid: build.pid, identity: build.process) else { continue }
             Self.removeScratchFolder(folder)
             try store.update(id) { $0.scratchFolder = nil }
@@ -104,7 +106,7 @@ struct BuildReconciler {
 
     /// Removes a dead compose's scratch folder: only one treeforge made.
     static func removeScratchFolder(_ path: String) {
-        guard path.hasPrefix(ComposeBuild.scratchPrefix), !path.contains("/../") else { return }
+        guard ScratchSpace.prefixes.contains(where: { path.hasPrefix($0) }), !path.contains("/../") else { return }
         try? FileManager.default.removeItem(atPath: path)
     }
 }
