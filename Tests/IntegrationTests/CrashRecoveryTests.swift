@@ -38,6 +38,25 @@ struct CrashRecoveryTests {
         #expect(show.contains(committed ? "Status:           succeeded" : "Status:           interrupted"))
     }
 
+    /// A failed compose keeps its root for inspection; in memory, only until
+    /// the next compose of the repository starts.
+    @Test func aFailedComposesRootInMemoryLastsUntilTheNextCompose() throws {
+        let harness = try ComposeHarness("failed-scratch")
+        let failing = try harness.treefile(["fixture-app", "fixture-failing-scriptlet"], in: "failing")
+        let failed = try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", failing.path, "--repo", harness.repo.path])
+        #expect(failed.status == 1, "\(failed.stderr)")
+        let folder = try harness.buildColumns(1, ["scratchFolder"])[0]
+        #expect(folder.hasPrefix("/dev/shm/treeforge-compose-"), "recorded: \(folder)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/rootfs"), "the failed compose kept its root")
+        let log = try Command.check([Fixtures.treeforgeExecutable.path, "builds", "log", "1", "--stage", "install", "--repo", harness.repo.path])
+        #expect(log.hasPrefix("scratch folder \(folder): in memory"), "\(log)")
+
+        let next = try harness.compose(try harness.treefile(Fixtures.defaultRequest))
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stderr.contains("build #1: removed its scratch folder \(folder)"), "\(next.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder))
+    }
+
     /// A compose killed mid-install leaves a scratch root (in memory: the
     /// fixture tree fits; or on disk); the next compose, reconciling the
     /// dead build, removes it.
