@@ -5,9 +5,9 @@ import Foundation
 ///
 /// A root is thousands of small files written once, read once by the commit
 /// and removed: creating an inode costs ~420 µs of kernel time on the ext4
-/// disk of the development machine against ~9 µs in a tmpfs, so librpm's
-/// install of the 135-package payload corpus spends 6 of its 8 seconds
-/// creating files on disk (docs/performance.md). In memory the root costs
+/// disk of the development machine against ~9 µs in a tmpfs, and the install
+/// stage of the payload corpus takes 8–11 s with the root on disk against
+/// about 3 s in memory (docs/performance.md). In memory the root costs
 /// RAM instead, as much as the tree is large, for the compose's duration —
 /// what rpm-ostree's `--workdir-tmpfs` offered.
 public enum ScratchPlacement: String, Sendable, Codable, CaseIterable {
