@@ -17,6 +17,7 @@ public final class OSTreeTreeBuilder {
     private let repository: OSTreeRepository
     private let root = Node()
     private var finished = false
+    private var dirmetas: [DirectoryMetadata: String] = [:]
 
     /// Directories not given with `addDirectory` (a package's parents such as
     /// `/usr`): root-owned, 0755, as rpm creates missing parents.
@@ -159,7 +160,14 @@ public final class OSTreeTreeBuilder {
             subdirectories.append((name, written.contents, written.metadata))
         }
         let meta = node.metadata ?? DirectoryMetadata(uid: 0, gid: 0, mode: Self.implicitDirectoryMode)
-        let metadata = try repository.writeMetadataObject(OSTREE_OBJECT_TYPE_DIR_META, meta.makeVariant()).checksum
+        // Most directories share a few owner/mode combinations: write each once.
+        let metadata: String
+        if let known = dirmetas[meta] {
+            metadata = known
+        } else {
+            metadata = try repository.writeMetadataObject(OSTREE_OBJECT_TYPE_DIR_META, meta.makeVariant()).checksum
+            dirmetas[meta] = metadata
+        }
         let files = node.files.map { (name: $0.key, checksum: $0.value) }
         let contents = try repository.writeMetadataObject(OSTREE_OBJECT_TYPE_DIR_TREE, makeDirtreeVariant(files: files, directories: subdirectories)).checksum
         return (contents, metadata)

@@ -76,7 +76,10 @@ public struct PackageCache: Sendable {
     /// commit and every object it reaches. A damaged one counts as absent,
     /// so it is imported again rather than used.
     public func cachedCommit(forHeader digest: String) throws -> String? {
-        let repository = try openRepository()
+        try cachedCommit(forHeader: digest, in: openRepository())
+    }
+
+    private func cachedCommit(forHeader digest: String, in repository: OSTreeRepository) -> String? {
         guard let commit = try? repository.resolve(ref: Self.ref(forHeader: digest)) else { return nil }
         return (try? repository.missingObjects(commit: commit)) == 0 ? commit : nil
     }
@@ -98,11 +101,11 @@ public struct PackageCache: Sendable {
         } catch let error as RPMError {
             throw ComposeError(.install, subject: url.lastPathComponent, "cannot read the package to cache it: \(error)")
         }
-        if let commit = try cachedCommit(forHeader: archive.headerSHA256) {
-            return Package(nevra: archive.nevra, headerSHA256: archive.headerSHA256, commit: commit, imported: false)
-        }
         // A repository object per package: a transaction is the object's.
         let repository = try openRepository()
+        if let commit = cachedCommit(forHeader: archive.headerSHA256, in: repository) {
+            return Package(nevra: archive.nevra, headerSHA256: archive.headerSHA256, commit: commit, imported: false)
+        }
         do {
             let builder = try OSTreeTreeBuilder(repository: repository)
             var owners: [Owner] = []
