@@ -26,6 +26,7 @@ public struct RPMPackageFileList: Sendable, Equatable {
         public var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
         public var isCharacterDevice: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFCHR) }
         public var isBlockDevice: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFBLK) }
+        public var isFIFO: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFIFO) }
     }
 
     /// Reads the header of the package file at `path`. Signatures are not

@@ -128,6 +128,47 @@ struct LayoutTests {
         #expect(try harness.lastBuild().status == "failed")
     }
 
+    static func fifoRepository() throws -> URL {
+        let output = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("treeforge-test-fixtures/fifo-rpms")
+        try Fixtures.buildRepository(specs: Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/fifo-specs"), into: output)
+        return output
+    }
+
+    /// A named pipe fails the install before librpm sees it (Debian's rpm
+    /// would block on it for ever), naming the pipe and its package.
+    @Test func aNamedPipeFailsNamingIt() throws {
+        let harness = try ComposeHarness("fifo")
+        let started = Date()
+        let result = try harness.compose(try harness.treefile(["fixture-fifo"], repository: try Self.fifoRepository()))
+        #expect(result.status != 0)
+        #expect(Date().timeIntervalSince(started) < 60, "failed fast, not after a hang")
+        let error = try #require(result.stderr.range(of: "error: ").map { String(result.stderr[$0.lowerBound...]) })
+        #expect(error.hasPrefix("error: install: fixture-fifo-1.0-1.noarch: "), "\(result.stderr)")
+        for text in ["named pipes", "remove-from-packages", "/usr/share/fixture-fifo/pipe (named pipe, from fixture-fifo-1.0-1.noarch)"] {
+            #expect(error.contains(text), "missing \(text) in: \(error)")
+        }
+        #expect(try Oracle.ostreeRev(harness.repo, harness.ref) == nil)
+        #expect(try harness.lastBuild().status == "failed")
+    }
+
+    /// `remove-from-packages` leaves the pipe out; the rpmdb records it as
+    /// not installed ("net shared"), so `rpm -V` stays clean.
+    @Test func aNamedPipeLeftOutComposes() throws {
+        let harness = try ComposeHarness("fifo-removed")
+        let treefile = try harness.treefile(["fixture-fifo"], repository: try Self.fifoRepository(),
+                                            extra: "remove-from-packages: [[fixture-fifo, \"/pipe$\"]]\n")
+        try harness.composeOK(treefile)
+        let entries = try listing(harness)
+        #expect(entries["/usr/share/fixture-fifo/pipe"] == nil)
+        #expect(try cat(harness, "/usr/share/fixture-fifo/readme") == "kept\n")
+        let checkout = harness.dir.path("checkout")
+        try Oracle.ostree(harness.repo, ["checkout", "-U", harness.ref, checkout.path])
+        let states = try Command.check(["rpm", "--root", checkout.path, "--dbpath", "/usr/share/rpm", "-q", "--qf",
+                                        "[%{FILESTATES:fstate} %{FILENAMES}\n]", "fixture-fifo"])
+        #expect(states.contains("net shared /usr/share/fixture-fifo/pipe"), "\(states)")
+        #expect(states.contains("normal /usr/share/fixture-fifo/readme"), "\(states)")
+    }
+
     @Test func stateOverlayIsRefused() throws {
         let harness = try ComposeHarness("state-overlay")
         try harness.expectFailure(try harness.treefile(["fixture-layout"], extra: "opt-usrlocal: state-overlay\n"), stage: "load",

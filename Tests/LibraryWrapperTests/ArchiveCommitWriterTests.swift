@@ -105,6 +105,35 @@ import TestSupport
         #expect(try Oracle.ostree(dir.path("stock"), ["diff", stock.checksum, parallel.checksum]).isEmpty)
     }
 
+    /// Files from `ContentWorker.largeFileSize` (64 MiB) on pass the
+    /// large-file gate one at a time, and their worker frees its buffers
+    /// after each: the objects must come out whole, a small file read into
+    /// the freed buffers after them too, and a large hardlink pair and a
+    /// large duplicate must each make one object.
+    @Test func largeFilesPassTheGateWhole() throws {
+        let root = dir.path("large-root")
+        let size = 65 << 20
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("usr/lib"), withIntermediateDirectories: true)
+        // Incompressible (its deflate output outgrows the input) and all zeros.
+        try Command.check(["sh", "-c", "head -c \(size) /dev/urandom > '\(root.path)/usr/lib/random.img'"])
+        try Data(count: size).write(to: root.appendingPathComponent("usr/lib/zeros.img"))
+        try Command.check(["cp", root.appendingPathComponent("usr/lib/random.img").path, root.appendingPathComponent("usr/lib/random-copy.img").path])
+        try FileManager.default.linkItem(atPath: root.appendingPathComponent("usr/lib/zeros.img").path,
+                                         toPath: root.appendingPathComponent("usr/lib/zeros-link.img").path)
+        for index in 0..<40 { try dir.write("large-root/usr/share/small-\(index)", "small file \(index)\n") }
+
+        let stock = try commit(root, into: dir.path("large-stock"), writer: .libostree)
+        let parallel = try commit(root, into: dir.path("large-parallel"), writer: .parallel, workers: 2)
+        let stockContent = try OSTreeRepository.open(path: dir.path("large-stock").path).commitInfo(stock.checksum).contentChecksum
+        #expect(try OSTreeRepository.open(path: dir.path("large-parallel").path).commitInfo(parallel.checksum).contentChecksum == stockContent)
+        // Two large objects and the small files.
+        #expect(parallel.stats.contentObjectsWritten == 42)
+        #expect(parallel.stats.treeBytes == UInt64(3 * size) + (0..<40).reduce(0) { $0 + UInt64("small file \($1)\n".utf8.count) })
+        try Oracle.ostree(dir.path("large-parallel"), ["fsck"])
+        try Oracle.ostree(dir.path("large-parallel"), ["checkout", "-U", "test/ref", dir.path("large-checkout").path])
+        try Command.check(["diff", "-r", "--no-dereference", root.path, dir.path("large-checkout").path])
+    }
+
     @Test func compressesOnlyWhatTheRepositoryLacks() throws {
         let root = try makeTree()
         let repoPath = dir.path("repo")

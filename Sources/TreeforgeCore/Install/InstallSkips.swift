@@ -14,6 +14,12 @@ import LibRPM
 ///   rpm-ostree they are never installed, so no scriptlet sees them.
 ///   Directories stay: the skip list is global, and other packages may
 ///   own files inside them.
+///
+/// A named pipe that `remove-from-packages` does not leave out fails the
+/// install before the transaction: OSTree cannot store one, and rpm 4.18.0
+/// (Debian 12's) blocks for ever opening the pipe it has just created
+/// (rpm-software-management/rpm#2195), so the compose would hang instead of
+/// failing at the commit.
 struct InstallSkips {
     var paths: [String] = []
     /// Lines for the install log: what was left out.
@@ -31,17 +37,29 @@ struct InstallSkips {
             }
         }
         if !devices.isEmpty, !plan.ignoreDevices {
-            var packages: [String] = []
-            for device in devices where !packages.contains(device.nevra) { packages.append(device.nevra) }
-            failure = .failed(message: "the packages ship device files, which OSTree cannot commit (`ignore-devices: false` makes them an error)",
-                              package: packages.joined(separator: ", "),
-                              details: devices.map { "\($0.entry.path) (\($0.entry.isCharacterDevice ? "character" : "block") device \($0.entry.major):\($0.entry.minor), from \($0.nevra))" })
+            failure = Self.refusal("the packages ship device files, which OSTree cannot commit (`ignore-devices: false` makes them an error)",
+                                   devices.map { ($0.nevra, "\($0.entry.path) (\($0.entry.isCharacterDevice ? "character" : "block") device \($0.entry.major):\($0.entry.minor), from \($0.nevra))") })
             return
         }
         paths += devices.map(\.entry.path)
         for rule in plan.removeFromPackages {
             try skip(rule, in: lists.filter { $0.name == rule.package })
         }
+        let skipped = Set(paths)
+        let pipes = lists.flatMap { list in
+            list.files.filter { $0.isFIFO && !skipped.contains($0.path) }.map { (list.nevra, "\($0.path) (named pipe, from \(list.nevra))") }
+        }
+        if !pipes.isEmpty {
+            failure = Self.refusal("the packages ship named pipes (FIFOs), which OSTree cannot commit; leave them out with `remove-from-packages`", pipes)
+        }
+    }
+
+    /// The install's failure for `files` (the package's NEVRA, a line about
+    /// the file), naming each package once, in order.
+    private static func refusal(_ message: String, _ files: [(nevra: String, detail: String)]) -> InstallEvent {
+        var packages: [String] = []
+        for file in files where !packages.contains(file.nevra) { packages.append(file.nevra) }
+        return .failed(message: message, package: packages.joined(separator: ", "), details: files.map(\.detail))
     }
 
     private mutating func skip(_ rule: RemoveFromPackage, in lists: [RPMPackageFileList]) throws {
