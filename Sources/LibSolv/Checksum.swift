@@ -61,14 +61,10 @@ public enum Checksum: String, Sendable, CaseIterable {
         return hex
     }
 
+    /// Lowercase hex, by libsolv's own encoder.
     static func hexString(_ bytes: UnsafePointer<UInt8>, count: Int) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(count * 2)
-        for i in 0..<count {
-            out.append(digits[Int(bytes[i] >> 4)])
-            out.append(digits[Int(bytes[i] & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        var out = [CChar](repeating: 0, count: count * 2 + 1)
+        _ = solv_bin2hex(bytes, Int32(count), &out)
+        return out.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 }
