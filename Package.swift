@@ -42,7 +42,7 @@ let package = Package(
         .systemLibrary(
             name: "CDeflate", path: "Sources/CDeflate", pkgConfig: "libdeflate",
             providers: [.apt(["libdeflate-dev"])]),
-        // The commit's SHA-256 (OpenSSL's, with the CPU's SHA instructions).
+        // The commit's SHA-256 and package files' digests (OpenSSL's, with the CPU's SHA instructions).
         .systemLibrary(
             name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "TreeforgeCore",
             dependencies: [
-                "LibRPM", "LibSolv", "LibOSTree",
+                "LibRPM", "LibSolv", "LibOSTree", "LibCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]),

@@ -36,23 +36,6 @@ public enum Checksum: String, Sendable, CaseIterable {
         return Self.finish(state)
     }
 
-    /// Streams the file in 1 MiB blocks; large RPMs are never held in memory.
-    public func hex(ofFileAt path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw SolvError(function: "open", message: "cannot read file", path: path)
-        }
-        defer { try? handle.close() }
-        let state = solv_chksum_create(solvType)!
-        while true {
-            let block = try handle.read(upToCount: 1 << 20) ?? Data()
-            if block.isEmpty { break }
-            block.withUnsafeBytes { raw in
-                solv_chksum_add(state, raw.baseAddress, Int32(raw.count))
-            }
-        }
-        return Self.finish(state)
-    }
-
     private static func finish(_ state: OpaquePointer) -> String {
         var length: Int32 = 0
         let bytes = solv_chksum_get(state, &length)!

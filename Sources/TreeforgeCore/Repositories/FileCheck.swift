@@ -1,4 +1,5 @@
 import Foundation
+import LibCrypto
 import LibSolv
 
 /// Whether a file is the one its metadata describes: its size first (cheap,
@@ -9,7 +10,7 @@ enum FileCheck {
         if let size, let actual = Self.size(of: path), actual != size {
             return "it is \(actual) bytes, expected \(size)\(actual < size ? ": truncated" : "")"
         }
-        let actual = try checksum.hex(ofFileAt: path)
+        let actual = try FileDigest.hex(ofFileAt: path, algorithm: checksum.rawValue)
         return actual == expected ? nil : "\(checksum.rawValue) is \(actual), expected \(expected)"
     }
 
