@@ -89,6 +89,37 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: "/etc/ssh/planted"))
     }
 
+    /// The tree walk the rules share: every entry once, sorted, a directory
+    /// before its contents, links listed but never entered (not even one to
+    /// a folder of the tree or of the host), and a walk from a folder
+    /// reached through a link inside the root.
+    @Test func theWalkListsLinksWithoutEnteringThem() throws {
+        let root = dir.path("root")
+        let outside = dir.path("outside")
+        try dir.write("outside/host-file", "host")
+        try dir.write("root/usr/lib/b", "b")
+        try dir.write("root/usr/lib/a/deep", "deep")
+        try dir.write("root/usr/share/z", "z")
+        for (link, target) in [("lib", "usr/lib"), ("etc", "/"), ("host", outside.path)] {
+            try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent(link).path, withDestinationPath: target)
+        }
+        let tree = RootDirectory(root)
+        var seen: [String] = []
+        try tree.walk { path, info in seen.append(path + (info.st_mode & S_IFMT == S_IFLNK ? "@" : "")) }
+        #expect(seen == ["etc@", "host@", "lib@", "usr", "usr/lib", "usr/lib/a", "usr/lib/a/deep", "usr/lib/b", "usr/share", "usr/share/z"])
+        seen = []
+        try tree.walk("lib") { path, _ in seen.append(path) }
+        #expect(seen == ["lib/a", "lib/a/deep", "lib/b"], "lib -> usr/lib, resolved inside the root")
+        // Entries the body removes or adds in the folder it walks.
+        seen = []
+        try tree.walk("usr/lib") { path, _ in
+            seen.append(path)
+            if path == "usr/lib/a" { try tree.removeIfPresent("usr/lib/b"); try tree.write("usr/lib/c", Data()) }
+        }
+        #expect(seen == ["usr/lib/a", "usr/lib/a/deep"])
+        #expect(throws: ComposeError.self) { try tree.walk("usr/share/z") { _, _ in } }
+    }
+
     @Test func useraddPutsHomesUnderVar() throws {
         try dir.write("root/usr/etc/default/useradd", "GROUP=100\nHOME=/home\nSHELL=/bin/bash\n")
         try UseraddDefaults().apply(try context())

@@ -20,14 +20,11 @@ struct DeviceNodes: PostprocessRule {
     }
 
     private func walk(_ directory: String, _ root: RootDirectory, ignore: Bool, unsupported: inout [String]) throws {
-        for name in try root.entries(directory) {
-            let path = directory == "." ? name : directory + "/" + name
-            guard let info = root.status(path) else { continue }
+        try root.walk(directory) { path, info in
             switch info.st_mode & S_IFMT {
-            case S_IFDIR:
-                try walk(path, root, ignore: ignore, unsupported: &unsupported)
             case S_IFCHR where info.st_rdev == 0:
-                let whiteout = directory == "." ? Self.whiteoutPrefix + name : directory + "/" + Self.whiteoutPrefix + name
+                let parent = RootDirectory.parent(of: path), name = Self.whiteoutPrefix + (path.split(separator: "/").last ?? "")
+                let whiteout = parent.isEmpty ? name : parent + "/" + name
                 try root.removeIfPresent(path)
                 try root.write(whiteout, Data(), mode: info.st_mode & 0o7777)
             case S_IFCHR, S_IFBLK:
@@ -38,7 +35,7 @@ struct DeviceNodes: PostprocessRule {
                     unsupported.append("/\(path) (\(kind) device \(Self.numbers(info.st_rdev)))")
                 }
             default:
-                continue
+                break
             }
         }
     }

@@ -48,6 +48,51 @@ public struct RootDirectory {
         }
     }
 
+    /// Each entry under the directory `relative` ("" or "." for the whole
+    /// tree; links on the way followed inside the root), by its path in the tree and its lstat(2); each directory's
+    /// names sorted, a directory before its contents. Only real directories
+    /// are entered, each through its parent's descriptor, so no symlink is
+    /// followed and no path is resolved again: one fstatat per entry where
+    /// `status` of every path would resolve each of its folders (0.7 s of a
+    /// corpus compose's postprocess). `body` may remove or add entries in
+    /// the directory it is given: the names are read before the first call.
+    func walk(_ relative: String = "", _ body: (String, stat) throws -> Void) throws {
+        let whole = relative.isEmpty || relative == "."
+        // The folder itself resolved as a chroot would (`lib` → `usr/lib`).
+        let start = whole ? url.path : url.appendingPathComponent(try RootPath.resolve(relative, in: url)).path
+        let descriptor = open(start, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure(relative, "cannot list the directory", errno: errno) }
+        try walk(descriptor, prefix: whole ? "" : relative + "/", body)
+    }
+
+    /// Takes `descriptor` over (closes it).
+    private func walk(_ descriptor: Int32, prefix: String, _ body: (String, stat) throws -> Void) throws {
+        guard let directory = fdopendir(descriptor) else {
+            let code = errno
+            close(descriptor)
+            throw failure(String(prefix.dropLast()), "cannot list the directory", errno: code)
+        }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        names.sort()
+        let directoryFD = dirfd(directory)
+        for name in names {
+            var info = stat()
+            // Gone since the listing (removed by `body`): as if never listed.
+            guard fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            let path = prefix + name
+            try body(path, info)
+            guard info.st_mode & S_IFMT == S_IFDIR else { continue }
+            let child = openat(directoryFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard child >= 0 else { throw failure(path, "cannot list the directory", errno: errno) }
+            try walk(child, prefix: path + "/", body)
+        }
+    }
+
     func read(_ relative: String) throws -> Data? {
         guard exists(relative) else { return nil }
         do {

@@ -64,9 +64,7 @@ enum InitramfsInputs {
             try body(relative, status)
             guard status.st_mode & S_IFMT == S_IFDIR else { return }
         }
-        for name in try root.entries(relative.isEmpty ? "." : relative) {
-            try walk(relative.isEmpty ? name : relative + "/" + name, in: root, body)
-        }
+        try root.walk(relative, body)
     }
 
     private static func describe(_ relative: String, _ status: stat, in root: RootDirectory, content: Bool) throws -> String {

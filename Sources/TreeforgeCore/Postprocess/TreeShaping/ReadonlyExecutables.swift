@@ -12,20 +12,12 @@ enum ReadonlyExecutables {
 
     /// Symlinks are never followed: only what the tree itself holds changes.
     private static func walk(_ directory: String, _ root: RootDirectory, changed: inout Int) throws {
-        for name in try root.entries(directory.isEmpty ? "." : directory) {
-            let path = directory.isEmpty ? name : directory + "/" + name
-            guard let info = root.status(path) else { continue }
-            switch info.st_mode & S_IFMT {
-            case S_IFDIR:
-                try walk(path, root, changed: &changed)
-            case S_IFREG:
-                let mode = info.st_mode & 0o7777
-                guard mode & 0o111 != 0, mode & 0o222 != 0 else { continue }
-                try root.setMode(path, mode & ~0o222)
-                changed += 1
-            default:
-                continue
-            }
+        try root.walk(directory) { path, info in
+            guard info.st_mode & S_IFMT == S_IFREG else { return }
+            let mode = info.st_mode & 0o7777
+            guard mode & 0o111 != 0, mode & 0o222 != 0 else { return }
+            try root.setMode(path, mode & ~0o222)
+            changed += 1
         }
     }
 }
