@@ -57,6 +57,15 @@ struct ComposeHarness {
         return paths.filter { $0.hasSuffix(".commit") }.count
     }
 
+    /// "STATE PATH" lines for each file of `package`, as the stock `rpm`
+    /// reads the committed tree's rpmdb (checked out into `folder`).
+    func fileStates(_ package: String, checkout folder: String = "checkout") throws -> String {
+        let checkout = dir.path(folder)
+        try Oracle.ostree(repo, ["checkout", "-U", ref, checkout.path])
+        return try Command.check(["rpm", "--root", checkout.path, "--dbpath", "/usr/share/rpm", "-q", "--qf",
+                                  "[%{FILESTATES:fstate} %{FILENAMES}\n]", package])
+    }
+
     /// The newest build row, through the sqlite3 CLI (an independent reader).
     func lastBuild() throws -> (status: String, error: String, packages: String) {
         let row = try Command.check(["sqlite3", "-separator", "\u{1F}", database.path,

@@ -161,10 +161,7 @@ struct LayoutTests {
         let entries = try listing(harness)
         #expect(entries["/usr/share/fixture-fifo/pipe"] == nil)
         #expect(try cat(harness, "/usr/share/fixture-fifo/readme") == "kept\n")
-        let checkout = harness.dir.path("checkout")
-        try Oracle.ostree(harness.repo, ["checkout", "-U", harness.ref, checkout.path])
-        let states = try Command.check(["rpm", "--root", checkout.path, "--dbpath", "/usr/share/rpm", "-q", "--qf",
-                                        "[%{FILESTATES:fstate} %{FILENAMES}\n]", "fixture-fifo"])
+        let states = try harness.fileStates("fixture-fifo")
         #expect(states.contains("net shared /usr/share/fixture-fifo/pipe"), "\(states)")
         #expect(states.contains("normal /usr/share/fixture-fifo/readme"), "\(states)")
     }

@@ -81,10 +81,7 @@ struct TreeShapingTests {
         // installed (librpm skipped them; the rpmdb says so), its others were.
         #expect(entry("/usr/share/fixture-app/private/token") == nil)
         #expect(entry("/usr/bin/fixture-app") != nil)
-        let checkout = harness.dir.path("checkout")
-        try Oracle.ostree(harness.repo, ["checkout", "-U", harness.ref, checkout.path])
-        let states = try Command.check(["rpm", "--root", checkout.path, "--dbpath", "/usr/share/rpm", "-q", "--qf",
-                                        "[%{FILESTATES:fstate} %{FILENAMES}\n]", "fixture-app"])
+        let states = try harness.fileStates("fixture-app")
         #expect(states.contains("net shared /usr/share/fixture-app/private/token"), "\(states)")
         #expect(states.contains("normal /usr/bin/fixture-app"), "\(states)")
 
