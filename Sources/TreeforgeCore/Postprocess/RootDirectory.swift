@@ -49,13 +49,14 @@ public struct RootDirectory {
     }
 
     /// Each entry under the directory `relative` ("" or "." for the whole
-    /// tree; links on the way followed inside the root), by its path in the tree and its lstat(2); each directory's
-    /// names sorted, a directory before its contents. Only real directories
-    /// are entered, each through its parent's descriptor, so no symlink is
-    /// followed and no path is resolved again: one fstatat per entry where
-    /// `status` of every path would resolve each of its folders (0.7 s of a
-    /// corpus compose's postprocess). `body` may remove or add entries in
-    /// the directory it is given: the names are read before the first call.
+    /// tree; links on the way to it followed inside the root), by its path
+    /// in the tree and its lstat(2); each directory's names sorted, a
+    /// directory before its contents. Only real directories are entered,
+    /// each through its parent's descriptor, so no symlink is followed and no
+    /// path is resolved again: one fstatat per entry, where `status` of every
+    /// path resolved each of its folders (0.7 s of a corpus compose's
+    /// postprocess). `body` may remove or add entries in the directory it is
+    /// given: the names are read before the first call.
     func walk(_ relative: String = "", _ body: (String, stat) throws -> Void) throws {
         let whole = relative.isEmpty || relative == "."
         // The folder itself resolved as a chroot would (`lib` → `usr/lib`).
