@@ -29,6 +29,12 @@ public struct RPMPackageFileList: Sendable, Equatable {
         public var isFIFO: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFIFO) }
     }
 
+    public init(name: String, nevra: String, files: [Entry]) {
+        self.name = name
+        self.nevra = nevra
+        self.files = files
+    }
+
     /// Reads the header of the package file at `path`. Signatures are not
     /// checked here (each repository's keys are, before the transaction) and
     /// digests are when the package joins the transaction.

@@ -25,9 +25,13 @@ struct ComposeHarness {
 
     /// A compose; its scratch folder lives in the test's temporary folder
     /// (treeforge keeps a failed compose's workdir for inspection).
-    func compose(_ treefile: URL, _ extra: [String] = [], environment: [String: String]? = nil) throws -> Command.Result {
+    /// `killedAfter`: seconds after which the compose is killed (exit 137),
+    /// for a test whose failure would be a hang.
+    func compose(_ treefile: URL, _ extra: [String] = [], environment: [String: String]? = nil,
+                 killedAfter seconds: Int? = nil) throws -> Command.Result {
         let workdir = extra.contains("--workdir") ? [] : ["--workdir", dir.path("work-\(UUID().uuidString)").path]
-        return try Command.run([Fixtures.treeforgeExecutable.path, "compose", "tree", treefile.path, "--repo", repo.path]
+        let limit = seconds.map { ["timeout", "-s", "KILL", String($0)] } ?? []
+        return try Command.run(limit + [Fixtures.treeforgeExecutable.path, "compose", "tree", treefile.path, "--repo", repo.path]
                                + workdir + extra, environment: environment)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import LibRPM
 import LibSolv
 @testable import TreeforgeCore
 
@@ -20,6 +21,31 @@ import LibSolv
         #expect(error.message == "the %post scriptlet failed (exit status 3)")
         #expect(error.details.contains("fixture: %post failing on purpose"))
         #expect(error.details.last == "(full log: \(log.path))")
+    }
+
+    /// A named pipe is refused unless librpm leaves it out anyway: under a
+    /// sandbox mount point (a `%_netsharedpath` folder, matched as rpm
+    /// matches it: the folder or below, not a name that merely starts
+    /// with it) or by `remove-from-packages`.
+    @Test func namedPipesAreRefusedUnlessLeftOut() throws {
+        let fifo = UInt32(S_IFIFO) | 0o600
+        let lists = [RPMPackageFileList(name: "p", nevra: "p-1-1.noarch", files: [
+            .init(path: "/dev/initctl", mode: fifo),
+            .init(path: "/devices/pipe", mode: fifo),
+            .init(path: "/usr/share/p/pipe", mode: fifo),
+            .init(path: "/usr/share/p/readme", mode: UInt32(S_IFREG) | 0o644),
+        ])]
+        var plan = InstallPlan(root: "/r", databasePath: InstallPlan.defaultDatabasePath, documentation: true,
+                               packages: [.init(path: "/p.rpm", nevra: "p-1-1.noarch")])
+        plan.mountPoints = ["/dev", "/proc", "/tmp"]
+        let refused = try InstallSkips(plan: plan, lists: lists)
+        #expect(refused.failure == .failed(message: "the packages ship named pipes (FIFOs), which OSTree cannot commit; leave them out with `remove-from-packages`",
+                                           package: "p-1-1.noarch",
+                                           details: ["/devices/pipe (named pipe, from p-1-1.noarch)", "/usr/share/p/pipe (named pipe, from p-1-1.noarch)"]))
+        plan.removeFromPackages = [RemoveFromPackage(package: "p", patterns: ["/pipe$"])]
+        let left = try InstallSkips(plan: plan, lists: lists)
+        #expect(left.failure == nil)
+        #expect(left.paths == ["/dev", "/proc", "/tmp", "/devices/pipe", "/usr/share/p/pipe"])
     }
 
     @Test func aChildThatDiesWithoutFinishingIsAFailure() throws {

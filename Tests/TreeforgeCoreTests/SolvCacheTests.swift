@@ -1,5 +1,4 @@
 import Foundation
-import LibCrypto
 import LibSolv
 import Testing
 import TestSupport
@@ -101,7 +100,7 @@ extension SolvCacheDamage {
     @Test func theHeaderSaysWhatTheFileIsTheCacheOf() throws {
         _ = try resolver.resolve(treefile)
         let file = try cacheFile("fixtures")
-        let key = try FileDigest.hex(ofFileAt: Fixtures.repository().appendingPathComponent("repodata/repomd.xml").path, algorithm: "sha256")
+        let key = try Checksum.sha256.hex(ofFileAt: Fixtures.repository().appendingPathComponent("repodata/repomd.xml").path)
         #expect(file.lastPathComponent == "fixtures-\(key).solv")
         let contents = try Data(contentsOf: file)
         let header = String(decoding: contents[..<contents.range(of: Data("\n\n".utf8))!.lowerBound], as: UTF8.self)

@@ -45,13 +45,18 @@ struct InstallSkips {
         for rule in plan.removeFromPackages {
             try skip(rule, in: lists.filter { $0.name == rule.package })
         }
-        let skipped = Set(paths)
         let pipes = lists.flatMap { list in
-            list.files.filter { $0.isFIFO && !skipped.contains($0.path) }.map { (list.nevra, "\($0.path) (named pipe, from \(list.nevra))") }
+            list.files.filter { $0.isFIFO && !skips($0.path) }.map { (list.nevra, "\($0.path) (named pipe, from \(list.nevra))") }
         }
         if !pipes.isEmpty {
             failure = Self.refusal("the packages ship named pipes (FIFOs), which OSTree cannot commit; leave them out with `remove-from-packages`", pipes)
         }
+    }
+
+    /// Whether librpm leaves `path` out: a `%_netsharedpath` entry names it
+    /// or a folder above it, as rpm matches them.
+    func skips(_ path: String) -> Bool {
+        paths.contains { path == $0 || path.hasPrefix($0 + "/") }
     }
 
     /// The install's failure for `files` (the package's NEVRA, a line about

@@ -11,16 +11,8 @@ struct DeviceNodes: PostprocessRule {
 
     func apply(_ context: PostprocessContext) throws {
         var unsupported: [String] = []
-        try walk(".", context.root, ignore: context.config.ignoreDevices, unsupported: &unsupported)
-        if !unsupported.isEmpty {
-            throw ComposeError(.postprocess, subject: context.config.locations["ignore-devices"]?.description ?? context.treefile.path.path,
-                               "the tree holds device files, which OSTree cannot commit (`ignore-devices: false` makes them an error)",
-                               details: unsupported)
-        }
-    }
-
-    private func walk(_ directory: String, _ root: RootDirectory, ignore: Bool, unsupported: inout [String]) throws {
-        try root.walk(directory) { path, info in
+        let root = context.root, ignore = context.config.ignoreDevices
+        try root.walk { path, info in
             switch info.st_mode & S_IFMT {
             case S_IFCHR where info.st_rdev == 0:
                 let parent = RootDirectory.parent(of: path), name = Self.whiteoutPrefix + (path.split(separator: "/").last ?? "")
@@ -37,6 +29,11 @@ struct DeviceNodes: PostprocessRule {
             default:
                 break
             }
+        }
+        if !unsupported.isEmpty {
+            throw ComposeError(.postprocess, subject: context.config.locations["ignore-devices"]?.description ?? context.treefile.path.path,
+                               "the tree holds device files, which OSTree cannot commit (`ignore-devices: false` makes them an error)",
+                               details: unsupported)
         }
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import LibCrypto
 import LibSolv
 
 /// Loads one rpm-md repository into a pool: repomd.xml, then primary (and
@@ -35,7 +34,7 @@ struct RepositoryLoader {
         // Only the primary data is cached: libsolv writes a repository with
         // millions of file-list entries very slowly (about 80 s for Debian's
         // 7.9M), while parsing filelists.xml again takes a few seconds.
-        let repomdSHA256 = try FileDigest.hex(ofFileAt: repomd.path, algorithm: "sha256")
+        let repomdSHA256 = try Checksum.sha256.hex(ofFileAt: repomd.path)
         let cache = solvCache.map {
             SolvCacheFile(url: $0.appendingPathComponent("\(definition.id)-\(repomdSHA256).solv"), repoID: definition.id, key: repomdSHA256)
         }

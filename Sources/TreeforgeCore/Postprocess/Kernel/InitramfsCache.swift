@@ -1,5 +1,4 @@
 import Foundation
-import LibCrypto
 import LibSolv
 
 /// What a `--no-hostonly` dracut run depends on, in two parts.
@@ -77,7 +76,7 @@ enum InitramfsInputs {
     static func fingerprint(_ relative: String, _ status: stat, in root: RootDirectory) throws -> String {
         if status.st_mode & S_IFMT == S_IFLNK { return "-> " + (try root.symlinkTarget(relative)) }
         do {
-            return try FileDigest.hex(ofFileAt: try root.path(relative), algorithm: "sha256")
+            return try Checksum.sha256.hex(ofFileAt: try root.path(relative))
         } catch {
             throw ComposeError(.postprocess, subject: "/" + relative, "cannot read it to check the initramfs's inputs: \(error)")
         }
@@ -110,7 +109,7 @@ public struct InitramfsCache: Sendable {
             guard let status = root.status(path), (try? InitramfsInputs.fingerprint(path, status, in: root)) == fingerprint else { return nil }
         }
         let cached = entryFolder.appendingPathComponent("initramfs.img").path
-        guard (try? FileDigest.hex(ofFileAt: cached, algorithm: "sha256")) == entry.image else {
+        guard (try? Checksum.sha256.hex(ofFileAt: cached)) == entry.image else {
             events.warning("the cached initramfs in \(entryFolder.path) is damaged: it is built again")
             try? FileManager.default.removeItem(at: entryFolder)
             return nil
@@ -134,7 +133,7 @@ public struct InitramfsCache: Sendable {
             try? FileManager.default.removeItem(at: temporary)
             try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: image, toPath: temporary.appendingPathComponent("initramfs.img").path)
-            let entry = Entry(image: try FileDigest.hex(ofFileAt: image, algorithm: "sha256"), included: included)
+            let entry = Entry(image: try Checksum.sha256.hex(ofFileAt: image), included: included)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             try encoder.encode(entry).write(to: temporary.appendingPathComponent("entry.json"))
