@@ -93,6 +93,16 @@ public final class OSTreeTreeBuilder {
     /// Writes the directories and the commit, points `ref` at it (when
     /// given) and commits the transaction. Returns the commit's checksum.
     public func commit(ref: String?, subject: String, metadata: [String: CommitMetadataValue], timestamp: UInt64) throws -> String {
+        let commit = try writeCommit(ref: ref, subject: subject, metadata: metadata, timestamp: timestamp)
+        try finish()
+        return commit
+    }
+
+    /// The first half of `commit`: every object is written into the
+    /// transaction's staging folder, nothing is in the repository yet.
+    /// `finish` moves them in. Between the two a caller with fsync disabled
+    /// syncs the filesystem once for many builders.
+    public func writeCommit(ref: String?, subject: String, metadata: [String: CommitMetadataValue], timestamp: UInt64) throws -> String {
         precondition(!finished, "the builder already committed")
         let tree = try writeDirectory(root)
         let mtree = ostree_mutable_tree_new_from_checksum(repository.raw, tree.contents, tree.metadata)!
@@ -109,9 +119,15 @@ public final class OSTreeTreeBuilder {
         defer { g_free(checksum) }
         let commit = String(cString: checksum!)
         if let ref { ostree_repo_transaction_set_ref(repository.raw, nil, ref, commit) }
+        return commit
+    }
+
+    /// Commits the transaction: the staged objects move into the
+    /// repository, then the ref.
+    public func finish() throws {
+        precondition(!finished, "the builder already committed")
         try gcall("ostree_repo_commit_transaction") { ostree_repo_commit_transaction(repository.raw, nil, nil, $0) }
         finished = true
-        return commit
     }
 
     // MARK: The tree in memory

@@ -15,6 +15,12 @@ public final class RPMPackageArchive {
     /// The header's SHA-256 (the signature header's `SHA256HEADER`): the
     /// package's identity, whatever the file is called or compressed with.
     public let headerSHA256: String
+    /// The install-time scriptlets the header carries, as rpm names them
+    /// (`%pretrans`, `%pre`, `%post`, `%posttrans`), in that order.
+    public let installScriptlets: [String]
+    /// Whether the header carries triggers or file triggers of any kind:
+    /// scriptlets that run on other packages' installs.
+    public let hasTriggers: Bool
 
     /// One entry of the payload, as the header describes it.
     public struct Entry: Sendable, Equatable {
@@ -59,6 +65,15 @@ public final class RPMPackageArchive {
             throw RPMError(function: "headerGetString", package: path, message: "the package has no SHA-256 header digest (built by an rpm older than 4.14?)")
         }
         headerSHA256 = digest
+        let header = package.header
+        let present = { (tag: rpmTag_e) in headerIsEntry(header, rpmTagVal(tag.rawValue)) != 0 }
+        // A body, or only a program (`%post -p /sbin/ldconfig`).
+        let scriptlets: [(body: rpmTag_e, program: rpmTag_e, name: String)] = [
+            (RPMTAG_PRETRANS, RPMTAG_PRETRANSPROG, "%pretrans"), (RPMTAG_PREIN, RPMTAG_PREINPROG, "%pre"),
+            (RPMTAG_POSTIN, RPMTAG_POSTINPROG, "%post"), (RPMTAG_POSTTRANS, RPMTAG_POSTTRANSPROG, "%posttrans"),
+        ]
+        installScriptlets = scriptlets.filter { present($0.body) || present($0.program) }.map(\.name)
+        hasTriggers = [RPMTAG_TRIGGERNAME, RPMTAG_FILETRIGGERNAME, RPMTAG_TRANSFILETRIGGERNAME].contains { present($0) }
     }
 
     /// Every entry of the payload in archive order, with its content for

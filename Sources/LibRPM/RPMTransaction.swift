@@ -56,6 +56,16 @@ public final class RPMTransaction {
         }
     }
 
+    /// Write the rpmdb only (rpm's --justdb): the files are in the root
+    /// already. librpm then runs no scriptlet and no trigger either.
+    public var databaseOnly = false {
+        didSet {
+            let flags = rpmtsFlags(ts)
+            let justdb = rpmtransFlags(RPMTRANS_FLAG_JUSTDB.rawValue)
+            _ = rpmtsSetFlags(ts, databaseOnly ? flags | justdb : flags & ~justdb)
+        }
+    }
+
     /// Creates an empty rpmdb in the root.
     public func initializeDatabase() throws {
         guard rpmtsInitDB(ts, 0o644) == 0 else {
@@ -89,11 +99,15 @@ public final class RPMTransaction {
         return nevra
     }
 
-    /// Dependency check and ordering. Returns librpm's problems.
-    public func checkAndOrder() throws -> [RPMProblem] {
-        _ = rpmtsCheck(ts)
-        let problems = takeProblems()
-        if !problems.isEmpty { return problems }
+    /// Dependency check and ordering. Returns librpm's problems; with
+    /// `ignoringDependencies` (a part of a set, whose dependencies the rest
+    /// satisfies) only orders, as rpm's --nodeps.
+    public func checkAndOrder(ignoringDependencies: Bool = false) throws -> [RPMProblem] {
+        if !ignoringDependencies {
+            _ = rpmtsCheck(ts)
+            let problems = takeProblems()
+            if !problems.isEmpty { return problems }
+        }
         guard rpmtsOrder(ts) == 0 else {
             throw RPMError.fromLog("rpmtsOrder", fallback: "cannot order the transaction (dependency loop)")
         }

@@ -32,8 +32,19 @@ struct RepositoryOptions: ParsableArguments {
     @Option(help: "Seconds to wait for an HTTP answer before trying again (3 attempts).")
     var httpTimeout: Double = 30
 
+    @Flag(name: .customLong("ex-package-cache"),
+          help: "Lay the root out from packages imported once into <cachedir>/pkgcache-repo, instead of unpacking each with librpm (the same tree).")
+    var packageCache = false
+
+    func validate() throws {
+        if packageCache && cachedir == nil {
+            throw ValidationError("--ex-package-cache needs --cachedir: the package cache lives there")
+        }
+    }
+
     func apply(to environment: inout ComposeEnvironment) {
         environment.cachedir = cachedir.map { URL(fileURLWithPath: $0) }
+        environment.packageCache = packageCache
         environment.cacheOnly = cacheOnly
         environment.httpTimeout = httpTimeout
     }

@@ -81,7 +81,7 @@ import TestSupport
         let packages = try Self.packages(in: Self.cacheRepository())
         let cache = PackageCache(cachedir: dir.path("cache"))
         let cached = try cache.importPackages(packages, workers: 2)
-        #expect(cached.map(\.nevra).sorted() == ["cache-payload-1.0-1.noarch", "cache-second-2.0-3.noarch"])
+        #expect(cached.map(\.nevra).sorted() == ["cache-payload-1.0-1.noarch", "cache-scriptlets-1.0-1.noarch", "cache-second-2.0-3.noarch"])
         #expect(cached.allSatisfy { $0.imported })
         try expectSameAsStock(packages, cached: cached, cache: cache)
         try Oracle.ostree(cache.repositoryURL, ["fsck"])
@@ -92,6 +92,14 @@ import TestSupport
             .init(path: "/var/lib/cache-payload", user: "nobody", group: "nogroup"),
             .init(path: "/var/lib/cache-payload/owned", user: "nobody", group: "nogroup"),
         ])
+        // What assembling a tree needs, kept in the commit: scriptlets, special modes.
+        #expect(payload.specialModes == [.init(path: "/usr/lib/cache-payload/hardlink-elsewhere", mode: 0o4755)])
+        #expect(payload.scriptlets.isEmpty && !payload.hasTriggers)
+        let scripted = try #require(cached.first { $0.nevra.hasPrefix("cache-scriptlets") })
+        #expect(scripted.scriptlets == ["%pre", "%post", "%posttrans"])
+        #expect(try cache.cachedPackage(forHeader: scripted.headerSHA256) == PackageCache.Package(
+            nevra: scripted.nevra, headerSHA256: scripted.headerSHA256, commit: scripted.commit, imported: false,
+            scriptlets: scripted.scriptlets, specialModes: scripted.specialModes))
         let listed = try listing(cache.repositoryURL, payload.commit)
         // %ghost is not in the payload; the device is listed, not stored.
         #expect(listed["/etc/cache-payload.state"] == nil && listed["/usr/share/cache-payload/null"] == nil)
@@ -131,7 +139,7 @@ import TestSupport
         let listed = try listing(cache.repositoryURL, victim.commit)
         let object = try #require(listed["/usr/bin/cache-second"]?.split(separator: " ").last.map(String.init))
         try FileManager.default.removeItem(at: cache.repositoryURL.appendingPathComponent("objects/\(object.prefix(2))/\(object.dropFirst(2)).file"))
-        #expect(try cache.cachedCommit(forHeader: victim.headerSHA256) == nil)
+        #expect(try cache.cachedPackage(forHeader: victim.headerSHA256) == nil)
 
         let again = try cache.importPackages(packages)
         #expect(again.first { $0.nevra == victim.nevra }?.imported == true)
@@ -148,7 +156,7 @@ import TestSupport
         let cache = PackageCache(cachedir: dir.path("cache"))
         let error = try #require(throws: ComposeError.self) { try cache.importPackages([cut]) }
         #expect("\(error)".contains("cache-payload"))
-        #expect(try cache.cachedCommit(forHeader: RPMHeaderDigest.of(source)) == nil)
+        #expect(try cache.cachedPackage(forHeader: RPMHeaderDigest.of(source)) == nil)
     }
 }
 

@@ -30,6 +30,7 @@ extension Compose {
         installer.sandboxMode = environment.sandbox
         installer.scriptletTimeout = environment.scriptletTimeout
         installer.sourceDateEpoch = Installer.sourceDateEpoch(startedAt: startedAt)
+        installer.packageCache = environment.packageCache ? environment.cachedir.map(PackageCache.init(cachedir:)) : nil
         return installer
     }
 

@@ -121,7 +121,7 @@ public final class Compose {
                                                 repository: repository)
         let postprocess = try postprocess(plan, previous: previous, version: version, workdir: workdir,
                                           sourceDateEpoch: installer.sourceDateEpoch)
-        let shaped = try runner.run(postprocess, root)
+        let shaped = try installer.withWritableRoot { try runner.run(postprocess, $0) }
         let output = postprocess.shaping.flatMap { try? String(contentsOf: $0.scriptLog, encoding: .utf8) } ?? ""
         return (root, version, (shaped.changes + (output.isEmpty ? [] : ["", output])).joined(separator: "\n"))
     }

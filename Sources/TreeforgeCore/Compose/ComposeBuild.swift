@@ -285,7 +285,8 @@ final class ComposeBuild {
     }
 
     /// What a compose leaves in its workdir; all of it when treeforge made the folder.
-    static let workdirContents = ["rootfs", "install-plan.json", "install.log", "postprocess.log"]
+    static let workdirContents = ["rootfs", "install-plan.json", "install-plan-scriptlets.json", "install-plan-database.json",
+                                  Installer.scriptletRootName, Installer.postprocessRootName, "install.log", "postprocess.log"]
 
     func removeWorkdir() {
         guard let workdir else { return }

@@ -74,6 +74,9 @@ public struct ComposeEnvironment: Sendable {
     public var scratchPlacement = ScratchPlacement.auto
     /// Remote repositories and parsed metadata (`.solv`) are cached here.
     public var cachedir: URL?
+    /// Lay roots out from the package cache under `cachedir`
+    /// (`--ex-package-cache`) rather than unpacking with librpm.
+    public var packageCache = false
     /// Use only the cache for remote repositories: no network.
     public var cacheOnly = false
     /// Seconds per HTTP attempt.

@@ -14,6 +14,21 @@ public struct InstallPlan: Codable, Sendable {
         public var signatureKeys: [String]?
     }
 
+    /// What librpm does with the packages.
+    public enum Phase: String, Codable, Sendable {
+        /// Unpack every file, run the scriptlets, write the rpmdb.
+        case install
+        /// The files are in the root already (assembled from the package
+        /// cache): run these packages' scriptlets, and nothing else. Every
+        /// file is a netshared path to librpm, the packages' dependencies are
+        /// the whole set's, and the rpmdb written is thrown away.
+        case scriptlets
+        /// The files are in the root and the scriptlets have run: write the
+        /// rpmdb of the whole set (rpm's --justdb).
+        case database
+    }
+
+    public var phase = Phase.install
     public var root: String
     /// The rpmdb's path inside the root.
     public var databasePath: String

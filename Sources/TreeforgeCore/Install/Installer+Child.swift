@@ -9,12 +9,15 @@ extension Installer {
         var timedOut: ScriptletWatch.Running?
     }
 
-    func runChild(planFile: URL, packages: [ResolvedPackage], keyFiles: [String], confinement: Confinement,
+    /// Runs the child on the plan in `planFile`, writing into `root`;
+    /// appends to the install log.
+    func runChild(planFile: URL, root: URL, packages: [ResolvedPackage], keyFiles: [String], confinement: Confinement,
                   context: StageContext) throws -> ChildRun {
         let sink = context.events
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        if !FileManager.default.fileExists(atPath: logFile.path) { FileManager.default.createFile(atPath: logFile.path, contents: nil) }
         let log = try FileHandle(forWritingTo: logFile)
         defer { try? log.close() }
+        try log.seekToEnd()
         let command = [helperExecutable.path, "internal", "rpm-transaction", planFile.path]
         let arguments: [String]
         let environment: [String: String]
@@ -89,12 +92,6 @@ extension Installer {
         let status = process.waitForExit()
         watch.cancel()
         return ChildRun(events: events, status: status, timedOut: watch.timedOut)
-    }
-
-    /// Removes the empty mount-point folders bwrap had to create in the
-    /// root: no package owns them.
-    func removeCreatedMountPoints(_ created: [String]) {
-        MountPoints.removeCreated(created, in: root)
     }
 }
 

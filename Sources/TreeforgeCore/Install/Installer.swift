@@ -41,6 +41,10 @@ public struct Installer {
     /// Written into the root before the transaction (see `PasswdSeed`).
     public var seedFiles: [SeedFile] = []
 
+    /// Lay the root out from this package cache (`--cachedir`) instead of
+    /// unpacking every package, where it gives the same tree.
+    public var packageCache: PackageCache?
+
     /// librpm's messages and every scriptlet's output.
     public var logFile: URL { workdir.appendingPathComponent("install.log") }
 
@@ -63,7 +67,7 @@ public struct Installer {
             throw ComposeError(.install, subject: root.path, "the root to install into is not empty")
         }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try writeSeedFiles()
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let confinement = try sandboxMode.resolve(sourceDateEpoch: sourceDateEpoch)
         var plan = InstallPlan(
             root: root.path, databasePath: databasePath, documentation: documentation,
@@ -71,11 +75,20 @@ public struct Installer {
         plan.ignoreDevices = ignoreDevices
         plan.removeFromPackages = removeFromPackages
         if case .sandboxed = confinement { plan.mountPoints = Sandbox.mountPoints.map { "/" + $0 } }
-        let planFile = workdir.appendingPathComponent("install-plan.json")
-        try JSONEncoder().encode(plan).write(to: planFile)
+        if let packageCache, try installFromCache(set, plan: plan, cache: packageCache, confinement: confinement, context: context) {
+            return
+        }
+        try writeSeedFiles()
+        try run(plan, packages: set.packages, confinement: confinement, context: context)
+    }
 
-        let createdMountPoints = MountPoints.missing(in: root)
-        let run = try runChild(planFile: planFile, packages: set.packages, keyFiles: packages.flatMap { $0.signatureKeys ?? [] },
+    /// Runs one plan in the rpm child and turns its failures into errors.
+    func run(_ plan: InstallPlan, packages: [ResolvedPackage], confinement: Confinement, context: StageContext) throws {
+        let planRoot = URL(fileURLWithPath: plan.root)
+        let planFile = workdir.appendingPathComponent(plan.phase == .install ? "install-plan.json" : "install-plan-\(plan.phase.rawValue).json")
+        try JSONEncoder().encode(plan).write(to: planFile)
+        let createdMountPoints = MountPoints.missing(in: planRoot)
+        let run = try runChild(planFile: planFile, root: planRoot, packages: packages, keyFiles: plan.packages.flatMap { $0.signatureKeys ?? [] },
                                confinement: confinement, context: context)
         try context.cancellation.check(.install)
         if let stuck = run.timedOut {
@@ -87,11 +100,11 @@ public struct Installer {
             throw error
         }
         if case .sandboxed = confinement {
-            removeCreatedMountPoints(createdMountPoints)
+            MountPoints.removeCreated(createdMountPoints, in: planRoot)
         }
     }
 
-    private func writeSeedFiles() throws {
+    func writeSeedFiles() throws {
         for seed in seedFiles {
             let file = root.appendingPathComponent(seed.path)
             do {

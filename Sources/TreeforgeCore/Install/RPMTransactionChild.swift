@@ -53,11 +53,17 @@ public enum RPMTransactionChild {
                 FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
                 emit(.warning(message: warning))
             }
-            if !skips.paths.isEmpty {
-                RPMConfiguration.define("_netsharedpath", skips.paths.joined(separator: ":"))
+            var netshared = skips.paths
+            if plan.phase == .scriptlets {
+                // Everything: the files are in place, librpm must not touch them.
+                netshared += Set(lists.flatMap { $0.files.compactMap { $0.path.split(separator: "/").first.map { "/" + $0 } } }).sorted()
+            }
+            if !netshared.isEmpty {
+                RPMConfiguration.define("_netsharedpath", netshared.joined(separator: ":"))
             }
             let transaction = try RPMTransaction(root: plan.root)
             transaction.excludeDocumentation = !plan.documentation
+            transaction.databaseOnly = plan.phase == .database
             let scriptOutput = try ScriptletOutput()
             transaction.scriptOutputDescriptor = scriptOutput.descriptor
             try transaction.initializeDatabase()
@@ -74,7 +80,7 @@ public enum RPMTransactionChild {
                     return 1
                 }
             }
-            let problems = try transaction.checkAndOrder()
+            let problems = try transaction.checkAndOrder(ignoringDependencies: plan.phase == .scriptlets)
             if !problems.isEmpty {
                 emit(failure("librpm's dependency check failed", problems))
                 return 1
@@ -102,6 +108,14 @@ public enum RPMTransactionChild {
                 return 1
             }
             if failed { return 1 }
+            if plan.phase == .database, !skips.paths.isEmpty {
+                let marked = try RPMDatabase.markNetshared(root: plan.root, where: skips.skips)
+                FileHandle.standardError.write(Data("treeforge: \(marked) files recorded as netshared, as an install would have\n".utf8))
+            }
+            if plan.phase != .scriptlets {
+                // One rpmdb file for one set of headers, however it was written.
+                try RPMDatabase.rebuild(root: plan.root)
+            }
             emit(.finished(installed: plan.packages.count))
             return 0
         } catch {

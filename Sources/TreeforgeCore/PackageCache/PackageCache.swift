@@ -31,13 +31,29 @@ public struct PackageCache: Sendable {
 
     public static func ref(forHeader digest: String) -> String { "treeforge/pkg/\(digest)" }
 
-    /// A package as the cache holds it.
+    /// A package as the cache holds it, with what assembling a tree from
+    /// it needs to know (from its commit's metadata).
     public struct Package: Sendable, Equatable {
         public var nevra: String
         public var headerSHA256: String
         public var commit: String
         /// True when this call imported it (it was missing or damaged).
         public var imported: Bool
+        /// Its install-time scriptlets (`%pre`, `%post`, …).
+        public var scriptlets: [String] = []
+        /// Whether it carries triggers or file triggers.
+        public var hasTriggers = false
+        /// Entries rpm gives an owner other than root.
+        public var owners: [Owner] = []
+        /// Regular files whose mode has setuid, setgid or sticky bits, which
+        /// a `bare-user` object never carries: set on a copy.
+        public var specialModes: [SpecialMode] = []
+    }
+
+    public struct SpecialMode: Sendable, Equatable {
+        public var path: String
+        /// Permission bits with the special ones (no file type).
+        public var mode: UInt32
     }
 
     /// An entry rpm gives an owner other than root:root.
@@ -47,7 +63,14 @@ public struct PackageCache: Sendable {
         public var group: String
     }
 
+    /// Commits of another format (older treeforge) are imported again.
+    static let format: UInt64 = 2
+    static let metadataFormat = "treeforge.package.format"
     static let metadataNEVRA = "treeforge.package.nevra"
+    static let metadataScriptlets = "treeforge.package.scriptlets"
+    static let metadataTriggers = "treeforge.package.triggers"
+    /// Regular files with setuid, setgid or sticky bits: path, mode (octal).
+    static let metadataSpecialModes = "treeforge.package.special-modes"
     static let metadataHeader = "treeforge.package.header-sha256"
     static let metadataOwners = "treeforge.package.owners"
     /// Devices and FIFOs: path, mode (octal), device number.
@@ -55,46 +78,91 @@ public struct PackageCache: Sendable {
 
     /// Imports every package the cache lacks (or holds damaged), on
     /// `workers` threads; returns them all in the order given.
+    ///
+    /// Durability without a filesystem sync per package: a batch of packages
+    /// is written into their transactions' staging folders, the filesystem
+    /// is synced once, and only then are the transactions committed (objects
+    /// renamed into place, then refs). A crash at any point leaves each
+    /// package whole or absent, never an object with unsynced content.
     public func importPackages(_ paths: [URL], workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                                cancellation: Cancellation? = nil) throws -> [Package] {
-        _ = try openRepository()
-        let results = ImportResults(count: paths.count)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, paths.count))) { _ in
-            while let index = results.next() {
-                do {
-                    if let cancellation { try cancellation.check(.install) }
-                    results.store(index, try importPackage(at: paths[index]))
-                } catch {
-                    results.fail(error)
+        let repository = try openRepository()
+        var packages: [Package] = []
+        for start in stride(from: 0, to: paths.count, by: Self.batchSize) {
+            let batch = Array(paths[start..<min(paths.count, start + Self.batchSize)])
+            let results = ImportResults(count: batch.count)
+            DispatchQueue.concurrentPerform(iterations: max(1, min(workers, batch.count))) { _ in
+                while let index = results.next() {
+                    do {
+                        if let cancellation { try cancellation.check(.install) }
+                        results.store(index, try stagePackage(at: batch[index]))
+                    } catch {
+                        results.fail(error)
+                    }
                 }
             }
+            let staged = try results.packages()
+            if staged.contains(where: { $0.builder != nil }) {
+                do {
+                    try repository.syncFilesystem()
+                    for staging in staged { try staging.builder?.finish() }
+                } catch let error as OSTreeError {
+                    throw ComposeError(.install, subject: repositoryURL.path, "cannot cache the packages: \(error)")
+                }
+            }
+            packages += staged.map(\.package)
         }
-        return try results.packages()
+        return packages
     }
 
-    /// The package's commit when the cache holds it whole: the ref, the
-    /// commit and every object it reaches. A damaged one counts as absent,
-    /// so it is imported again rather than used.
-    public func cachedCommit(forHeader digest: String) throws -> String? {
-        try cachedCommit(forHeader: digest, in: openRepository())
+    /// Packages staged before one filesystem sync: enough to make the sync
+    /// rare, few enough to bound the open transactions.
+    static let batchSize = 64
+
+    /// The package's commit when the cache holds it whole, in this format:
+    /// the ref, the commit and every object it reaches. A damaged one counts
+    /// as absent, so it is imported again rather than used.
+    public func cachedPackage(forHeader digest: String) throws -> Package? {
+        try cachedPackage(forHeader: digest, in: openRepository())
     }
 
-    private func cachedCommit(forHeader digest: String, in repository: OSTreeRepository) -> String? {
-        guard let commit = try? repository.resolve(ref: Self.ref(forHeader: digest)) else { return nil }
-        return (try? repository.missingObjects(commit: commit)) == 0 ? commit : nil
+    private func cachedPackage(forHeader digest: String, in repository: OSTreeRepository) -> Package? {
+        guard let commit = try? repository.resolve(ref: Self.ref(forHeader: digest)),
+              let metadata = try? repository.commitInfo(commit).metadata,
+              metadata[Self.metadataFormat] == .uint64(Self.format),
+              (try? repository.missingObjects(commit: commit)) == 0 else { return nil }
+        return Self.package(commit: commit, metadata: metadata, imported: false)
+    }
+
+    static func package(commit: String, metadata: [String: CommitMetadataValue], imported: Bool) -> Package {
+        func rows(_ key: String) -> [[String]] {
+            guard case .array(let rows)? = metadata[key] else { return [] }
+            return rows.compactMap { if case .strings(let fields) = $0 { fields } else { nil } }
+        }
+        var package = Package(nevra: metadata[Self.metadataNEVRA]?.string ?? "",
+                              headerSHA256: metadata[Self.metadataHeader]?.string ?? "", commit: commit, imported: imported)
+        if case .strings(let names)? = metadata[Self.metadataScriptlets] { package.scriptlets = names }
+        package.hasTriggers = metadata[Self.metadataTriggers] == .bool(true)
+        package.owners = rows(Self.metadataOwners).filter { $0.count == 3 }.map { Owner(path: $0[0], user: $0[1], group: $0[2]) }
+        package.specialModes = rows(Self.metadataSpecialModes).compactMap { fields in
+            guard fields.count == 2, let mode = UInt32(fields[1], radix: 8) else { return nil }
+            return SpecialMode(path: fields[0], mode: mode)
+        }
+        return package
     }
 
     /// The entries of a cached package that need an owner other than root.
     public func owners(commit: String) throws -> [Owner] {
-        let repository = try openRepository()
-        guard case .array(let rows)? = try repository.commitInfo(commit).metadata[Self.metadataOwners] else { return [] }
-        return rows.compactMap { row in
-            guard case .strings(let fields) = row, fields.count == 3 else { return nil }
-            return Owner(path: fields[0], user: fields[1], group: fields[2])
-        }
+        Self.package(commit: commit, metadata: try openRepository().commitInfo(commit).metadata, imported: false).owners
     }
 
-    func importPackage(at url: URL) throws -> Package {
+    /// A package ready to move into the cache (`builder`), or already there.
+    struct StagedImport {
+        var package: Package
+        var builder: OSTreeTreeBuilder?
+    }
+
+    func stagePackage(at url: URL) throws -> StagedImport {
         let archive: RPMPackageArchive
         do {
             archive = try RPMPackageArchive(packageAt: url.path)
@@ -103,12 +171,14 @@ public struct PackageCache: Sendable {
         }
         // A repository object per package: a transaction is the object's.
         let repository = try openRepository()
-        if let commit = cachedCommit(forHeader: archive.headerSHA256, in: repository) {
-            return Package(nevra: archive.nevra, headerSHA256: archive.headerSHA256, commit: commit, imported: false)
+        if let package = cachedPackage(forHeader: archive.headerSHA256, in: repository) {
+            return StagedImport(package: package)
         }
+        repository.disableFsync()
         do {
             let builder = try OSTreeTreeBuilder(repository: repository)
             var owners: [Owner] = []
+            var specialModes: [CommitMetadataValue] = []
             var linksAwaitingContent: [Int: [String]] = [:]
             var specials: [CommitMetadataValue] = []
             try archive.forEachEntry { entry, contents in
@@ -120,6 +190,9 @@ public struct PackageCache: Sendable {
                 } else if entry.isSymlink {
                     try builder.addSymlink(entry.path, uid: 0, gid: 0, target: entry.linkTarget)
                 } else if entry.isRegular {
+                    if entry.mode & 0o7000 != 0 {
+                        specialModes.append(.strings([entry.path, String(entry.mode & 0o7777, radix: 8)]))
+                    }
                     if let contents {
                         // The content, with this entry's mode: for a hardlink set
                         // the last member's, the mode librpm gives the inode.
@@ -143,14 +216,18 @@ public struct PackageCache: Sendable {
                 throw ComposeError(.install, subject: archive.nevra, "\(set.value.joined(separator: ", ")): hardlinks whose content the payload never carries")
             }
             var metadata: [String: CommitMetadataValue] = [
+                Self.metadataFormat: .uint64(Self.format),
                 Self.metadataNEVRA: .string(archive.nevra),
                 Self.metadataHeader: .string(archive.headerSHA256),
+                Self.metadataScriptlets: .strings(archive.installScriptlets),
+                Self.metadataTriggers: .bool(archive.hasTriggers),
             ]
             if !owners.isEmpty { metadata[Self.metadataOwners] = .array(owners.map { .strings([$0.path, $0.user, $0.group]) }) }
             if !specials.isEmpty { metadata[Self.metadataSpecialFiles] = .array(specials) }
-            let commit = try builder.commit(ref: Self.ref(forHeader: archive.headerSHA256), subject: archive.nevra,
-                                            metadata: metadata, timestamp: 0)
-            return Package(nevra: archive.nevra, headerSHA256: archive.headerSHA256, commit: commit, imported: true)
+            if !specialModes.isEmpty { metadata[Self.metadataSpecialModes] = .array(specialModes) }
+            let commit = try builder.writeCommit(ref: Self.ref(forHeader: archive.headerSHA256), subject: archive.nevra,
+                                                 metadata: metadata, timestamp: 0)
+            return StagedImport(package: Self.package(commit: commit, metadata: metadata, imported: true), builder: builder)
         } catch let error as RPMError {
             throw ComposeError(.install, subject: archive.nevra, "cannot read the package's payload: \(error)")
         } catch let error as OSTreeError {
@@ -158,7 +235,7 @@ public struct PackageCache: Sendable {
         }
     }
 
-    private func openRepository() throws -> OSTreeRepository {
+    func openRepository() throws -> OSTreeRepository {
         do {
             try FileManager.default.createDirectory(at: repositoryURL.deletingLastPathComponent(), withIntermediateDirectories: true)
             return try OSTreeRepository.openOrCreate(path: repositoryURL.path, mode: .bareUser)
@@ -169,10 +246,10 @@ public struct PackageCache: Sendable {
 }
 
 /// The work queue and results of a parallel import.
-private final class ImportResults: @unchecked Sendable {
+final class ImportResults: @unchecked Sendable {
     private let lock = NSLock()
     private var nextIndex = 0
-    private var results: [PackageCache.Package?]
+    private var results: [PackageCache.StagedImport?]
     private var failure: Error?
 
     init(count: Int) { results = Array(repeating: nil, count: count) }
@@ -185,10 +262,10 @@ private final class ImportResults: @unchecked Sendable {
         }
     }
 
-    func store(_ index: Int, _ package: PackageCache.Package) { lock.withLock { results[index] = package } }
+    func store(_ index: Int, _ staged: PackageCache.StagedImport) { lock.withLock { results[index] = staged } }
     func fail(_ error: Error) { lock.withLock { if failure == nil { failure = error } } }
 
-    func packages() throws -> [PackageCache.Package] {
+    func packages() throws -> [PackageCache.StagedImport] {
         try lock.withLock {
             if let failure { throw failure }
             return results.map { $0! }

@@ -25,6 +25,7 @@ public final class SupervisedProcess: @unchecked Sendable {
     }
 
     public var processIdentifier: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
 
     public func start() throws {
         try process.run()
