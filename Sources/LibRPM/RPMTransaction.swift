@@ -114,6 +114,17 @@ public final class RPMTransaction {
         return []
     }
 
+    /// The package files in the transaction's order (after `checkAndOrder`).
+    public func orderedPaths() -> [String] {
+        guard let iterator = rpmtsiInit(ts) else { return [] }
+        defer { rpmtsiFree(iterator) }
+        var paths: [String] = []
+        while let element = rpmtsiNext(iterator, rpmElementTypes(0)) {
+            if let key = rpmteKey(element) { paths.append(String(cString: key.assumingMemoryBound(to: CChar.self))) }
+        }
+        return paths
+    }
+
     /// Runs the transaction: unpacks every package and runs its scriptlets.
     /// Returns librpm's problems (empty on success).
     public func run(onEvent: @escaping (RPMTransactionEvent) -> Void) throws -> [RPMProblem] {

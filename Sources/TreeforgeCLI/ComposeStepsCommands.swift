@@ -21,6 +21,13 @@ struct ComposeInstallCommand: ParsableCommand {
     @OptionGroup(title: "Repositories") var repositoryOptions: RepositoryOptions
     @OptionGroup(title: "Scriptlets") var scriptletOptions: ScriptletOptions
 
+    func validate() throws {
+        // The root is handed over to be changed at will: its files must not be the cache's objects.
+        if repositoryOptions.packageCache {
+            throw ValidationError("--ex-package-cache is for compose tree: compose install hands its root over, and that root must not share files with the cache")
+        }
+    }
+
     func run() throws {
         try TerminalOutput.reportingErrors(progress: progress) { output in
             var request = ComposeRequest(treefile: treefile)

@@ -57,6 +57,8 @@ import TestSupport
         #expect(Self.entry(first.tree, "/usr/share/cache-scriptlets/chmodded")?.hasPrefix("-00600") == true)
         #expect(Self.entry(first.tree, "/usr/share/cache-scriptlets/posttrans-ran") != nil)
         #expect(Self.entry(first.tree, "/usr/libexec/cache-scriptlets-setuid")?.hasPrefix("-04755") == true)
+        #expect(Self.entry(first.tree, "/usr/share/cache-scriptlets/unreadable")?.hasPrefix("-00000") == true)
+        #expect(Self.entry(first.tree, "/usr/lib/cache-readonly")?.hasPrefix("d00555") == true)
         // Scriptlets and postprocessing saw the tree through views, both gone.
         #expect(try !Self.isMounted(linked.dir.path("work/scriptlet-root")) && !Self.isMounted(linked.dir.path("work/postprocess-root")))
 

@@ -29,6 +29,9 @@ public struct InstallPlan: Codable, Sendable {
     }
 
     public var phase = Phase.install
+    /// For `scriptlets`: the whole set, whose order (librpm's) the packages
+    /// keep; ordering only these would lose what the others put between them.
+    public var orderedAmong: [Package] = []
     public var root: String
     /// The rpmdb's path inside the root.
     public var databasePath: String

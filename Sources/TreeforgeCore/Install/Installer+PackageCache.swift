@@ -50,6 +50,9 @@ extension Installer {
         if let package = cached.first(where: \.hasTriggers) {
             return fallBack("\(package.nevra) has triggers, which run on other packages' installs")
         }
+        if let folder = PackageCache.disagreeingDirectories(cached).first {
+            return fallBack("\(folder.packages.joined(separator: ", ")) list \(folder.path) with different modes or owners, and librpm's order decides which wins")
+        }
         let withScriptlets = cached.indices.filter { !cached[$0].scriptlets.isEmpty }
         let linked = PackageCache.device(of: root) == PackageCache.device(of: cache.repositoryURL)
         // Hardlinks need the view for the scriptlets and postprocessing,
@@ -71,6 +74,7 @@ extension Installer {
             let installed = try layOut(cached, withScriptlets: withScriptlets, view: view, started: started, imported: imported,
                                        plan: plan, ordered: ordered, cache: cache, linked: linked, confinement: confinement, context: context)
             try view?.unmount()
+            if installed && linked { layout.markShared() }
             return installed
         } catch {
             try? view?.unmount()
@@ -81,7 +85,12 @@ extension Installer {
     private func layOut(_ cached: [PackageCache.Package], withScriptlets: [Int], view: CopyOnWriteMount?, started: Date, imported: Date,
                         plan: InstallPlan, ordered: [ResolvedPackage], cache: PackageCache, linked: Bool,
                         confinement: Confinement, context: StageContext) throws -> Bool {
-        try cache.assemble(cached, into: root)
+        do {
+            try cache.assemble(cached, into: root)
+        } catch let error as ComposeError {
+            // Two packages shipping one path as different objects, a link across filesystems: librpm says it better.
+            return try clearRoot(andFallBack: "\(error)")
+        }
         if let seed = seedFiles.first(where: { FileManager.default.fileExists(atPath: root.appendingPathComponent($0.path).path) }) {
             return try clearRoot(andFallBack: "a package ships /\(seed.path), which treeforge seeds before librpm runs")
         }
@@ -104,7 +113,9 @@ extension Installer {
             scriptlets.root = view?.mountPoint.path ?? root.path
             scriptlets.databasePath = Self.scriptletDatabasePath
             scriptlets.packages = withScriptlets.map { plan.packages[$0] }
-            try run(scriptlets, packages: withScriptlets.map { ordered[$0] }, confinement: confinement, context: context)
+            scriptlets.orderedAmong = plan.packages
+            // Every package readable: the order is the whole set's.
+            try run(scriptlets, packages: ordered, confinement: confinement, context: context)
             try? FileManager.default.removeItem(at: root.appendingPathComponent(String(Self.scriptletDatabasePath.dropFirst())))
         }
         var database = plan
@@ -115,10 +126,7 @@ extension Installer {
 
     /// Whether the root's files may be hardlinks to the package cache's
     /// objects: it was laid out from the cache, on the cache's filesystem.
-    var rootSharesCacheObjects: Bool {
-        guard let packageCache, packageCacheRefusal == nil else { return false }
-        return PackageCache.device(of: root) == PackageCache.device(of: packageCache.repositoryURL)
-    }
+    var rootSharesCacheObjects: Bool { layout.shared }
 
     /// Runs `body` on the root as later stages may change it in place: a root
     /// sharing the cache's objects through the copy-on-write view (`body`
@@ -164,6 +172,15 @@ extension Installer {
     }
 }
 
+/// Whether the last install laid the root out by hardlinks to the cache:
+/// set by `installFromCache`, read by the stages after it.
+final class RootLayout: @unchecked Sendable {
+    private let lock = NSLock()
+    private var isShared = false
+    var shared: Bool { lock.withLock { isShared } }
+    func markShared() { lock.withLock { isShared = true } }
+}
+
 /// A folder seen through ostree's `rofiles-fuse --copyup`: folders are
 /// writable, and a file with several links is copied before it is opened
 /// for writing or has its metadata changed, so writing through the view
@@ -181,8 +198,9 @@ struct CopyOnWriteMount {
         return nil
     }
 
-    /// Mounts, serving the view from a child of treeforge (in the
-    /// foreground, so it ends with the compose) until `unmount`.
+    /// Mounts, serving the view from a child of treeforge until `unmount`.
+    /// (A treeforge killed meanwhile leaves it running and mounted: the
+    /// workdir is then kept, as for any failed compose.)
     init(executable: String, source: URL, mountPoint: URL, log: URL) throws {
         try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
         // As /proc/self/mounts spells it (no `//`, no links), to find it there.
@@ -204,8 +222,10 @@ struct CopyOnWriteMount {
         }
     }
 
+    /// Whether something is mounted on `folder`: its device is not its
+    /// parent's (no path to unescape, as /proc/self/mounts's would need).
     static func isMounted(_ folder: URL) -> Bool {
-        ScratchSpace.mountOptions(of: folder.path)?.type == "fuse.rofiles-fuse"
+        PackageCache.device(of: folder) != PackageCache.device(of: folder.deletingLastPathComponent())
     }
 
     func unmount() throws {

@@ -44,6 +44,8 @@ public struct Installer {
     /// Lay the root out from this package cache (`--cachedir`) instead of
     /// unpacking every package, where it gives the same tree.
     public var packageCache: PackageCache?
+    /// How the last install laid the root out.
+    let layout = RootLayout()
 
     /// librpm's messages and every scriptlet's output.
     public var logFile: URL { workdir.appendingPathComponent("install.log") }

@@ -68,7 +68,15 @@ public enum RPMTransactionChild {
             transaction.scriptOutputDescriptor = scriptOutput.descriptor
             try transaction.initializeDatabase()
             var signatures = SignatureChecker()
-            for package in plan.packages {
+            var packages = plan.packages
+            if !plan.orderedAmong.isEmpty {
+                let ordering = try RPMTransaction(root: plan.root)
+                for package in plan.orderedAmong { try ordering.addInstall(path: package.path) }
+                _ = try ordering.checkAndOrder(ignoringDependencies: true)
+                let position = Dictionary(ordering.orderedPaths().enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+                packages.sort { (position[$0.path] ?? .max) < (position[$1.path] ?? .max) }
+            }
+            for package in packages {
                 if let failure = signatures.check(package) {
                     emit(failure)
                     return 1
@@ -80,11 +88,13 @@ public enum RPMTransactionChild {
                     return 1
                 }
             }
-            let problems = try transaction.checkAndOrder(ignoringDependencies: plan.phase == .scriptlets)
-            if !problems.isEmpty {
-                emit(failure("librpm's dependency check failed", problems))
-                return 1
-            }
+            if plan.orderedAmong.isEmpty {
+                let problems = try transaction.checkAndOrder(ignoringDependencies: plan.phase == .scriptlets)
+                if !problems.isEmpty {
+                    emit(failure("librpm's dependency check failed", problems))
+                    return 1
+                }
+            }  // else in the whole set's order, as added (rpm's --noorder)
             var failed = false
             let runProblems = try transaction.run { event in
                 switch event {

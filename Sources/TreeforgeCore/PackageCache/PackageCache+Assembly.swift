@@ -25,8 +25,27 @@ extension PackageCache {
             for special in package.specialModes {
                 try Self.onOwnCopy(root.path + special.path, nevra: package.nevra) { fd in fchmod(fd, mode_t(special.mode)) }
             }
+            // A checkout keeps the mode of the first layer that made a folder
+            // (0755 for a parent it does not list); librpm gives a listed
+            // folder its listed mode, whoever made it first.
+            for directory in package.directories where chmod(root.path + directory.path, mode_t(directory.mode)) != 0 {
+                throw ComposeError(.install, subject: package.nevra, "cannot set the mode of \(directory.path): \(String(cString: strerror(errno)))")
+            }
         }
         return hardlinks
+    }
+
+    /// Folders that several packages list with different modes or owners:
+    /// librpm's transaction order decides which one wins, an order the cache
+    /// does not know.
+    public static func disagreeingDirectories(_ packages: [Package]) -> [(path: String, packages: [String])] {
+        var listed: [String: [(nevra: String, directory: Directory)]] = [:]
+        for package in packages {
+            for directory in package.directories { listed[directory.path, default: []].append((package.nevra, directory)) }
+        }
+        return listed.filter { _, listings in
+            listings.contains { ($0.directory.mode, $0.directory.user, $0.directory.group) != (listings[0].directory.mode, listings[0].directory.user, listings[0].directory.group) }
+        }.map { ($0.key, $0.value.map(\.nevra)) }.sorted { $0.path < $1.path }
     }
 
     static func device(of url: URL) -> UInt64? {
@@ -85,10 +104,13 @@ extension PackageCache {
             throw ComposeError(.install, subject: nevra, "cannot copy \(path) out of the package cache: \(error.localizedDescription)")
         }
         let fd = open(copy, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0, change(fd) == 0, close(fd) == 0, rename(copy, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+        var failure: String?
+        if fd < 0 || change(fd) != 0 { failure = String(cString: strerror(errno)) }
+        if fd >= 0, close(fd) != 0, failure == nil { failure = String(cString: strerror(errno)) }
+        if failure == nil, rename(copy, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
             unlink(copy)
-            throw ComposeError(.install, subject: nevra, "cannot set the metadata of \(path): \(reason)")
+            throw ComposeError(.install, subject: nevra, "cannot set the metadata of \(path): \(failure)")
         }
     }
 

@@ -45,9 +45,20 @@ public struct PackageCache: Sendable {
         public var hasTriggers = false
         /// Entries rpm gives an owner other than root.
         public var owners: [Owner] = []
-        /// Regular files whose mode has setuid, setgid or sticky bits, which
-        /// a `bare-user` object never carries: set on a copy.
+        /// Regular files whose mode a `bare-user` object does not carry
+        /// (setuid, setgid, sticky, no read bit for the owner, writable by
+        /// all): set on a copy.
         public var specialModes: [SpecialMode] = []
+        /// The directories it lists, with the metadata librpm gives them.
+        public var directories: [Directory] = []
+    }
+
+    public struct Directory: Sendable, Equatable {
+        public var path: String
+        /// Permission bits (no file type).
+        public var mode: UInt32
+        public var user: String
+        public var group: String
     }
 
     public struct SpecialMode: Sendable, Equatable {
@@ -64,13 +75,15 @@ public struct PackageCache: Sendable {
     }
 
     /// Commits of another format (older treeforge) are imported again.
-    static let format: UInt64 = 2
+    static let format: UInt64 = 3
     static let metadataFormat = "treeforge.package.format"
     static let metadataNEVRA = "treeforge.package.nevra"
     static let metadataScriptlets = "treeforge.package.scriptlets"
     static let metadataTriggers = "treeforge.package.triggers"
-    /// Regular files with setuid, setgid or sticky bits: path, mode (octal).
+    /// Regular files whose mode a `bare-user` object does not keep: path, mode (octal).
     static let metadataSpecialModes = "treeforge.package.special-modes"
+    /// The directories the package lists: path, mode (octal), user, group.
+    static let metadataDirectories = "treeforge.package.directories"
     static let metadataHeader = "treeforge.package.header-sha256"
     static let metadataOwners = "treeforge.package.owners"
     /// Devices and FIFOs: path, mode (octal), device number.
@@ -105,14 +118,26 @@ public struct PackageCache: Sendable {
             if staged.contains(where: { $0.builder != nil }) {
                 do {
                     try repository.syncFilesystem()
-                    for staging in staged { try staging.builder?.finish() }
                 } catch let error as OSTreeError {
                     throw ComposeError(.install, subject: repositoryURL.path, "cannot cache the packages: \(error)")
+                }
+                for staging in staged {
+                    do {
+                        try staging.builder?.finish()
+                    } catch let error as OSTreeError {
+                        throw ComposeError(.install, subject: "\(staging.package.nevra) in \(repositoryURL.path)", "cannot cache the package: \(error)")
+                    }
                 }
             }
             packages += staged.map(\.package)
         }
         return packages
+    }
+
+    /// Whether a `bare-user` object's own mode, which a checkout gives the
+    /// file, differs from `mode`: libostree stores `(mode & 0775) | 0400`.
+    static func bareUserChanges(_ mode: UInt32) -> Bool {
+        mode & 0o7000 != 0 || mode & 0o400 == 0 || mode & 0o002 != 0
     }
 
     /// Packages staged before one filesystem sync: enough to make the sync
@@ -148,6 +173,10 @@ public struct PackageCache: Sendable {
             guard fields.count == 2, let mode = UInt32(fields[1], radix: 8) else { return nil }
             return SpecialMode(path: fields[0], mode: mode)
         }
+        package.directories = rows(Self.metadataDirectories).compactMap { fields in
+            guard fields.count == 4, let mode = UInt32(fields[1], radix: 8) else { return nil }
+            return Directory(path: fields[0], mode: mode, user: fields[2], group: fields[3])
+        }
         return package
     }
 
@@ -179,6 +208,7 @@ public struct PackageCache: Sendable {
             let builder = try OSTreeTreeBuilder(repository: repository)
             var owners: [Owner] = []
             var specialModes: [CommitMetadataValue] = []
+            var directories: [CommitMetadataValue] = []
             var linksAwaitingContent: [Int: [String]] = [:]
             var specials: [CommitMetadataValue] = []
             try archive.forEachEntry { entry, contents in
@@ -186,11 +216,12 @@ public struct PackageCache: Sendable {
                     owners.append(Owner(path: entry.path, user: entry.user, group: entry.group))
                 }
                 if entry.isDirectory {
+                    directories.append(.strings([entry.path, String(entry.mode & 0o7777, radix: 8), entry.user, entry.group]))
                     try builder.addDirectory(entry.path, uid: 0, gid: 0, mode: entry.mode)
                 } else if entry.isSymlink {
                     try builder.addSymlink(entry.path, uid: 0, gid: 0, target: entry.linkTarget)
                 } else if entry.isRegular {
-                    if entry.mode & 0o7000 != 0 {
+                    if Self.bareUserChanges(entry.mode) {
                         specialModes.append(.strings([entry.path, String(entry.mode & 0o7777, radix: 8)]))
                     }
                     if let contents {
@@ -225,6 +256,7 @@ public struct PackageCache: Sendable {
             if !owners.isEmpty { metadata[Self.metadataOwners] = .array(owners.map { .strings([$0.path, $0.user, $0.group]) }) }
             if !specials.isEmpty { metadata[Self.metadataSpecialFiles] = .array(specials) }
             if !specialModes.isEmpty { metadata[Self.metadataSpecialModes] = .array(specialModes) }
+            if !directories.isEmpty { metadata[Self.metadataDirectories] = .array(directories) }
             let commit = try builder.writeCommit(ref: Self.ref(forHeader: archive.headerSHA256), subject: archive.nevra,
                                                  metadata: metadata, timestamp: 0)
             return StagedImport(package: Self.package(commit: commit, metadata: metadata, imported: true), builder: builder)
