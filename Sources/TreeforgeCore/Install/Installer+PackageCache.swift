@@ -190,13 +190,7 @@ struct CopyOnWriteMount {
     let mountPoint: URL
     private let server: SupervisedProcess
 
-    static func executable(path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
-        for folder in (path ?? "/usr/bin:/bin").split(separator: ":")
-        where FileManager.default.isExecutableFile(atPath: "\(folder)/rofiles-fuse") {
-            return "\(folder)/rofiles-fuse"
-        }
-        return nil
-    }
+    static func executable() -> String? { Sandbox.findExecutable("rofiles-fuse") }
 
     /// Mounts, serving the view from a child of treeforge until `unmount`.
     /// (A treeforge killed meanwhile leaves it running and mounted: the

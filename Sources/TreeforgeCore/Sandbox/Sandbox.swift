@@ -37,11 +37,11 @@ public struct Sandbox: Sendable, Equatable {
         ["PATH": searchPath, "LANG": "C.UTF-8", "SOURCE_DATE_EPOCH": String(sourceDateEpoch)]
     }
 
-    /// `bwrap` on the PATH (as rpm-ostree finds it), nil when there is none.
-    public static func findExecutable(path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+    /// `bwrap` (or `name`) on the PATH (as rpm-ostree finds it), nil when there is none.
+    public static func findExecutable(_ name: String = "bwrap", path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
         for folder in (path ?? "/usr/bin:/bin").split(separator: ":")
-        where FileManager.default.isExecutableFile(atPath: "\(folder)/bwrap") {
-            return "\(folder)/bwrap"
+        where FileManager.default.isExecutableFile(atPath: "\(folder)/\(name)") {
+            return "\(folder)/\(name)"
         }
         return nil
     }
